@@ -1,0 +1,5 @@
+import sys
+
+from glome.cli import main
+
+sys.exit(main())
