@@ -1,0 +1,97 @@
+"""lin-kv's checker: Knossos-style linearizability of every key's CAS register.
+
+Shape of the result, as Maelstrom's independent linearizable checker:
+``{"valid?", "results": {key: {"linearizable", "timeline", "valid?"}},
+"failures": [keys whose result is false]}``. Each key's search runs under a
+budget (seconds and memoised configurations) and yields ``"unknown"`` when
+it runs out, so a pathological key cannot hang the analysis.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from glome.bench.checkers.linear.prepare import KeyProblem, key_identity, split_by_key
+from glome.bench.checkers.linear.report import invalid_analysis
+from glome.bench.checkers.linear.search import search
+from glome.bench.history import UNKNOWN, CheckContext, Op, Validity
+
+ANALYZER = "wgl"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on the search. Keys are searched smallest first; each gets at most
+    ``key_seconds`` and whatever is left of ``total_seconds``."""
+
+    key_seconds: float = 5.0
+    total_seconds: float = 8.0
+    key_configs: int = 2_000_000
+
+
+#: Where a caller may put a Budget for this checker.
+BUDGET_EXTRA = "linear-budget"
+
+
+def merge_valid(values: list[Validity]) -> Validity:
+    """Maelstrom's merge: false beats unknown beats true; nothing to merge is true."""
+    if any(value is False for value in values):
+        return False
+    if any(value is not True for value in values):
+        return UNKNOWN
+    return True
+
+
+def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[str, Any]:
+    """The "linearizable" map of one key."""
+    if problem.error is not None:
+        return {"valid?": UNKNOWN, "error": problem.error}
+    status, furthest, final_state, arrivals, explored = search(
+        problem.codes(),
+        problem.args_a(),
+        problem.args_b(),
+        problem.step_tuples(),
+        problem.info_calls,
+        problem.info_kinds,
+        deadline,
+        config_limit,
+    )
+    if status == "valid":
+        result = {"valid?": True, "model": {"value": problem.values[final_state]}}
+    elif status == "invalid":
+        result = invalid_analysis(problem, furthest, arrivals)
+    else:
+        reached = problem.calls[problem.steps[furthest].call].completion
+        result = {"valid?": UNKNOWN, "cause": status, "op": reached}
+    return {**result, "analyzer": ANALYZER, "configs-explored": explored}
+
+
+def _sort_key(key: Any) -> tuple[str, Any]:
+    return (type(key).__name__, key) if isinstance(key, int | float | str) else key_identity(key)
+
+
+def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
+    """Check every key of a lin-kv history; see the module docstring for the shape."""
+    budget = ctx.extra.get(BUDGET_EXTRA) or Budget()
+    started = time.monotonic()
+    problems = split_by_key(history)
+    linearizable: dict[int, dict[str, Any]] = {}
+    for index in sorted(range(len(problems)), key=lambda i: len(problems[i].calls)):
+        now = time.monotonic()
+        deadline = min(now + budget.key_seconds, started + budget.total_seconds)
+        linearizable[index] = check_key(problems[index], deadline, budget.key_configs)
+    results: dict[Any, dict[str, Any]] = {}
+    for index in sorted(range(len(problems)), key=lambda i: _sort_key(problems[i].key)):
+        outcome = linearizable[index]
+        results[problems[index].key] = {
+            "linearizable": outcome,
+            "timeline": {"valid?": True},
+            "valid?": outcome["valid?"],
+        }
+    return {
+        "valid?": merge_valid([result["valid?"] for result in results.values()]),
+        "results": results,
+        "failures": [key for key, result in results.items() if result["valid?"] is False],
+    }

@@ -1,0 +1,215 @@
+"""Turn a lin-kv history into one small search problem per key.
+
+Linearizability is compositional (P-compositional, in Lowe's terms): a history
+of independent registers is linearizable iff each key's sub-history is, so
+every key is checked on its own. Per key this module
+
+* pairs invocations with completions, drops ``:fail`` ops (they did not
+  happen) and reads that observed nothing (an ``:info`` read, or a read of
+  null, which the register model accepts in any state);
+* interns values as small integers (0 is null) so the search compares ints,
+  keeping JSON equality exact (``1``, ``1.0`` and ``true`` stay distinct);
+* numbers the ``:ok`` ops' returns, the only points where the search has to
+  decide something, and lists for each return the calls open at that moment
+  in reusable *slots*, so a set of linearized open calls is a small bitmask;
+* keeps ``:info`` ops (and invocations that never completed) as calls that
+  may take effect at any time after their invocation, or never.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from glome.bench.checkers.linear.search import CAS, READ, WRITE
+from glome.bench.history import FAIL, INFO, OK, Op, pairs
+
+CODES = {"read": READ, "write": WRITE, "cas": CAS}
+NULL = 0  # interned id of null, the register's initial value
+
+
+class MalformedOp(ValueError):
+    """A lin-kv op whose value does not have the shape the register model needs."""
+
+
+@dataclass
+class Call:
+    """One operation that may have taken effect, as the search sees it."""
+
+    code: int  # READ | WRITE | CAS
+    arg_a: int  # read: value seen; write: value written; cas: expected value
+    arg_b: int  # cas: new value; otherwise NULL
+    invocation: Op
+    completion: Op | None  # the :ok completion, or the :info one (None if never completed)
+    value: Any  # the effective value, key stripped: read result, write value, [from, to]
+
+
+@dataclass
+class ReturnStep:
+    """What the search knows at the return of one :ok op."""
+
+    call: int  # the returning call
+    slot: int  # its slot
+    open_slots: tuple[int, ...]  # slots of the :ok calls open here (the returning one too)
+    open_calls: tuple[int, ...]  # the calls in those slots, in the same order
+    infos_invoked: int  # how many indeterminate calls were invoked before this return
+
+
+@dataclass
+class KeyProblem:
+    """One key's sub-history, ready for the search and for the report."""
+
+    key: Any
+    error: str | None = None  # set when an op of this key cannot be read
+    ops: list[Op] = field(default_factory=list)  # the key's sub-history, values unwrapped
+    calls: list[Call] = field(default_factory=list)
+    steps: list[ReturnStep] = field(default_factory=list)
+    info_calls: list[int] = field(default_factory=list)  # in invocation order
+    info_kinds: list[int] = field(default_factory=list)  # equal kinds are interchangeable
+    values: list[Any] = field(default_factory=lambda: [None])  # interned id -> value
+
+    def codes(self) -> list[int]:
+        return [call.code for call in self.calls]
+
+    def args_a(self) -> list[int]:
+        return [call.arg_a for call in self.calls]
+
+    def args_b(self) -> list[int]:
+        return [call.arg_b for call in self.calls]
+
+    def step_tuples(self) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...], int]]:
+        """The return steps as plain tuples, the form the compiled search takes."""
+        return [
+            (step.call, step.slot, step.open_slots, step.open_calls, step.infos_invoked)
+            for step in self.steps
+        ]
+
+
+def _identity(value: Any) -> str:
+    """A hashable identity with JSON's equality: structural, and 1 != 1.0 != true."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def key_identity(key: Any) -> tuple[str, str]:
+    return type(key).__name__, _identity(key)
+
+
+def _is_keyed(op: Op) -> bool:
+    value = op.get("value")
+    return op.get("f") in CODES and isinstance(value, list | tuple) and len(value) == 2
+
+
+def _unwrapped(op: Op) -> Op:
+    """The op as the per-key checker shows it: value without the key."""
+    shown = dict(op)
+    shown["value"] = op["value"][1]
+    return shown
+
+
+class _Interner:
+    def __init__(self, problem: KeyProblem) -> None:
+        self._ids: dict[str, int] = {_identity(None): NULL}
+        self._values = problem.values
+
+    def __call__(self, value: Any) -> int:
+        identity = _identity(value)
+        found = self._ids.get(identity)
+        if found is None:
+            found = self._ids[identity] = len(self._values)
+            self._values.append(value)
+        return found
+
+
+def _make_call(intern: _Interner, invocation: Op, completion: Op | None) -> Call | None:
+    """The call for an op pair, or None when the op cannot constrain the register."""
+    f = invocation["f"]
+    code = CODES[f]
+    definite = completion is not None and completion["type"] == OK
+    source = completion if definite else invocation
+    assert source is not None
+    if not _is_keyed(source):
+        raise MalformedOp(f"{f} value must be [key, value], got {source.get('value')!r}")
+    value = source["value"][1]
+    if code == READ:
+        if not definite or value is None:
+            return None
+        return Call(READ, intern(value), NULL, invocation, completion, value)
+    if code == WRITE:
+        return Call(WRITE, intern(value), NULL, invocation, completion, value)
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise MalformedOp(f"cas value must be [key, [from, to]], got {source.get('value')!r}")
+    return Call(CAS, intern(value[0]), intern(value[1]), invocation, completion, list(value))
+
+
+def split_by_key(history: list[Op]) -> list[KeyProblem]:
+    """One problem per key, in order of first appearance."""
+    position: dict[int, int] = {}
+    shown: dict[int, Op] = {}
+    problems: dict[tuple[str, str], KeyProblem] = {}
+    interners: dict[tuple[str, str], _Interner] = {}
+    events: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
+    for i, op in enumerate(history):
+        if not _is_keyed(op):
+            continue
+        identity = key_identity(op["value"][0])
+        if identity not in problems:
+            problem = problems[identity] = KeyProblem(key=op["value"][0])
+            interners[identity] = _Interner(problem)
+            events[identity] = []
+        position[id(op)] = i
+        shown[id(op)] = _unwrapped(op)
+        problems[identity].ops.append(shown[id(op)])
+    for invocation, completion in pairs(history):
+        if not _is_keyed(invocation) or (completion is not None and completion["type"] == FAIL):
+            continue
+        identity = key_identity(invocation["value"][0])
+        problem = problems[identity]
+        try:
+            call = _make_call(interners[identity], invocation, completion)
+        except MalformedOp as exc:
+            problem.error = str(exc)
+            continue
+        if call is None:
+            continue
+        call.invocation = shown[id(invocation)]
+        call.completion = None if completion is None else shown.get(id(completion))
+        number = len(problem.calls)
+        problem.calls.append(call)
+        key_events = events[identity]
+        key_events.append((position[id(invocation)], number, False))
+        if completion is not None and completion["type"] != INFO:
+            key_events.append((position[id(completion)], number, True))
+    for identity, problem in problems.items():
+        _number_returns(problem, sorted(events[identity]))
+    return list(problems.values())
+
+
+def _number_returns(problem: KeyProblem, events: list[tuple[int, int, bool]]) -> None:
+    """Fill in the return steps, slots and indeterminate calls from time-ordered events."""
+    definite = {number for _, number, is_return in events if is_return}
+    kinds: dict[tuple[int, int, int], int] = {}
+    slot_of: dict[int, int] = {}
+    open_by_slot: dict[int, int] = {}
+    for _, number, is_return in events:
+        if is_return:
+            slots = tuple(sorted(open_by_slot))
+            problem.steps.append(
+                ReturnStep(
+                    call=number,
+                    slot=slot_of[number],
+                    open_slots=slots,
+                    open_calls=tuple(open_by_slot[slot] for slot in slots),
+                    infos_invoked=len(problem.info_calls),
+                )
+            )
+            del open_by_slot[slot_of[number]]
+        elif number in definite:
+            slot = next(s for s in range(len(open_by_slot) + 1) if s not in open_by_slot)
+            slot_of[number] = slot
+            open_by_slot[slot] = number
+        else:
+            call = problem.calls[number]
+            kind = kinds.setdefault((call.code, call.arg_a, call.arg_b), len(kinds))
+            problem.info_calls.append(number)
+            problem.info_kinds.append(kind)
