@@ -1,5 +1,5 @@
 """Linearizability checker for the lin-kv workload (Maelstrom uses Knossos there)."""
 
-from glome.bench.checkers.linear.checker import BUDGET_EXTRA, Budget, check, merge_valid
+from glome.bench.checkers.linear.checker import BUDGET_EXTRA, Budget, check
 
-__all__ = ["BUDGET_EXTRA", "Budget", "check", "merge_valid"]
+__all__ = ["BUDGET_EXTRA", "Budget", "check"]

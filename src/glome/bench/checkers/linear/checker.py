@@ -4,7 +4,8 @@ Shape of the result, as Maelstrom's independent linearizable checker:
 ``{"valid?", "results": {key: {"linearizable", "timeline", "valid?"}},
 "failures": [keys whose result is false]}``. Each key's search runs under a
 budget (seconds and memoised configurations) and yields ``"unknown"`` when
-it runs out, so a pathological key cannot hang the analysis.
+it runs out, so a pathological key cannot hang the analysis. With a store
+directory, each key's results and history also go to ``independent/<key>/``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 from glome.bench.checkers.linear.prepare import KeyProblem, key_identity, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
 from glome.bench.checkers.linear.search import search
-from glome.bench.history import UNKNOWN, CheckContext, Op, Validity
+from glome.bench.history import UNKNOWN, CheckContext, Op
+from glome.bench.results import merge_valid, write_history, write_results
 
 ANALYZER = "wgl"
+INDEPENDENT_DIR = "independent"
 
 
 @dataclass(frozen=True)
@@ -31,17 +34,8 @@ class Budget:
     key_configs: int = 2_000_000
 
 
-#: Where a caller may put a Budget for this checker.
+#: Where a caller may put a Budget for this checker in ``CheckContext.extra``.
 BUDGET_EXTRA = "linear-budget"
-
-
-def merge_valid(values: list[Validity]) -> Validity:
-    """Maelstrom's merge: false beats unknown beats true; nothing to merge is true."""
-    if any(value is False for value in values):
-        return False
-    if any(value is not True for value in values):
-        return UNKNOWN
-    return True
 
 
 def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[str, Any]:
@@ -68,7 +62,17 @@ def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[s
     return {**result, "analyzer": ANALYZER, "configs-explored": explored}
 
 
-def _sort_key(key: Any) -> tuple[str, Any]:
+def _result_key(key: Any) -> Any:
+    """The key itself, or its JSON text when it cannot be a map key (a list)."""
+    try:
+        hash(key)
+    except TypeError:
+        return key_identity(key)[1]
+    return key
+
+
+def _order(key: Any) -> tuple[str, Any]:
+    """Sorted like Jepsen's sorted-map for one key type; mixed types grouped by type."""
     return (type(key).__name__, key) if isinstance(key, int | float | str) else key_identity(key)
 
 
@@ -79,19 +83,24 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     problems = split_by_key(history)
     linearizable: dict[int, dict[str, Any]] = {}
     for index in sorted(range(len(problems)), key=lambda i: len(problems[i].calls)):
-        now = time.monotonic()
-        deadline = min(now + budget.key_seconds, started + budget.total_seconds)
+        deadline = min(time.monotonic() + budget.key_seconds, started + budget.total_seconds)
         linearizable[index] = check_key(problems[index], deadline, budget.key_configs)
     results: dict[Any, dict[str, Any]] = {}
-    for index in sorted(range(len(problems)), key=lambda i: _sort_key(problems[i].key)):
+    for index in sorted(range(len(problems)), key=lambda i: _order(problems[i].key)):
         outcome = linearizable[index]
-        results[problems[index].key] = {
+        key = _result_key(problems[index].key)
+        results[key] = {
             "linearizable": outcome,
             "timeline": {"valid?": True},
             "valid?": outcome["valid?"],
         }
+        if ctx.store is not None:
+            directory = ctx.store / INDEPENDENT_DIR / str(key)
+            directory.mkdir(parents=True, exist_ok=True)
+            write_results(directory, results[key])
+            write_history(directory, problems[index].ops)
     return {
-        "valid?": merge_valid([result["valid?"] for result in results.values()]),
+        "valid?": merge_valid(*(result["valid?"] for result in results.values())),
         "results": results,
         "failures": [key for key, result in results.items() if result["valid?"] is False],
     }

@@ -1,0 +1,80 @@
+"""lin-kv checker speed on 20,000-op histories shaped like the lin-kv generator's.
+
+Run with pytest-benchmark:
+    python -m pytest benchmarks/bench_linear.py --benchmark-enable
+or as a script that prints one line of figures per shape:
+    python benchmarks/bench_linear.py
+
+Target (issue 4): a 20 s run at --rate 1000 (about 20,000 ops) is checked in
+under 10 s, or the keys that cannot be decided come back unknown.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+
+import pytest
+
+from glome.bench.checkers.linear import check
+from glome.bench.checkers.linear.synthetic import Shape, history
+from glome.bench.history import CheckContext, Op
+
+SHAPES = {
+    "n5-fast": Shape(),
+    "n3-fast": Shape(node_count=3),
+    "n5-slow-nodes": Shape(latency=0.05, timeout=0.3),
+    "n5-many-timeouts": Shape(latency=0.05, timeout=0.3, timeout_chance=0.2),
+    "n5-4-groups": Shape(latency=0.02, groups=4),
+    "n1-3-groups-timeouts": Shape(node_count=1, groups=3, timeout_chance=0.05),
+}
+
+
+def corrupted(ops: list[Op], reads: int = 3, seed: int = 0) -> list[Op]:
+    """The history with a few :ok reads returning a different value (not linearizable)."""
+    rng = random.Random(seed)
+    copy = [dict(op) for op in ops]
+    candidates = [op for op in copy if op["type"] == "ok" and op["f"] == "read"]
+    for op in rng.sample(candidates, min(reads, len(candidates))):
+        key, value = op["value"]
+        op["value"] = [key, (value + 1) % 5]
+    return copy
+
+
+def checked(ops: list[Op]) -> dict:
+    return check(ops, CheckContext(options=None))
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_check_linearizable(benchmark, name: str) -> None:
+    ops = history(SHAPES[name], seed=1)
+    result = benchmark.pedantic(checked, args=(ops,), rounds=3)
+    assert result["valid?"] is True
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_check_corrupted(benchmark, name: str) -> None:
+    ops = corrupted(history(SHAPES[name], seed=1))
+    result = benchmark.pedantic(checked, args=(ops,), rounds=3)
+    assert result["valid?"] is False
+
+
+def main() -> None:
+    for name, shape in SHAPES.items():
+        ops = history(shape, seed=1)
+        for label, variant in (("linearizable", ops), ("corrupted", corrupted(ops))):
+            started = time.perf_counter()
+            result = checked(variant)
+            elapsed = time.perf_counter() - started
+            verdicts = Counter(str(outcome["valid?"]) for outcome in result["results"].values())
+            types = Counter(op["type"] for op in variant)
+            print(
+                f"{name:22} {label:12} {len(variant):6} entries  {types['info']:4} info  "
+                f"{len(result['results']):4} keys  {elapsed:6.2f} s  valid?={result['valid?']} "
+                f"{dict(verdicts)}"
+            )
+
+
+if __name__ == "__main__":
+    main()
