@@ -1,0 +1,224 @@
+"""Workers and the op schedule (spec 5.0.3-5.0.5): what runs when, and who runs it.
+
+Main phase: the workload's ops, globally staggered at ``--rate`` (each op
+scheduled uniform [0, 2/rate) after the previous one, waiting for a free
+worker -- the lowest-numbered, as Jepsen's free-thread set hands them out),
+alongside the nemesis flip-flop staggered at ``--nemesis-interval`` whose
+first op fires at once. Nothing is issued at or after start + time limit.
+Final phase (workloads that have one): heal, wait 10 s for recovery, then one
+final op per worker. Every op is recorded in the history as Jepsen does.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from glome.bench.client import Client, indeterminate
+from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
+from glome.bench.loop import Future, Loop, gather, monotonic_ns, sleep_until, spawn
+from glome.bench.nemesis import START, STOP, PartitionNemesis
+from glome.bench.workloads import Workload
+
+SECOND = 1_000_000_000
+RECOVERY_S = 10
+
+
+class History:
+    """The test's history: ops get a dense index and ns since the test start."""
+
+    def __init__(self, start_ns: int) -> None:
+        self.start_ns = start_ns
+        self.ops: list[Op] = []
+        self.counts = {OK: 0, "fail": 0, INFO: 0}
+
+    def append(self, op: Op) -> Op:
+        op["index"] = len(self.ops)
+        op["time"] = monotonic_ns() - self.start_ns
+        self.ops.append(op)
+        if op["process"] != NEMESIS and op["type"] in self.counts:
+            self.counts[op["type"]] += 1
+        return op
+
+
+class Worker:
+    """One Jepsen worker thread: a process id, a node, and a (lazily opened) client."""
+
+    def __init__(self, thread: int, node: str) -> None:
+        self.thread = thread
+        self.node = node
+        self.process = thread
+        self.client: Client | None = None
+        self.client_process = -1
+        self.busy = False
+
+
+class Scheduler:
+    """Runs the phases of one test on the event loop."""
+
+    def __init__(
+        self,
+        loop: Loop,
+        workload: Workload,
+        nodes: list[str],
+        concurrency: int,
+        open_client: Callable[[], Client],
+        history: History,
+        rng: random.Random,
+        rate: float,
+        time_limit_s: float,
+        nemesis: PartitionNemesis | None = None,
+        nemesis_interval_s: float = 10,
+        nemesis_rng: random.Random | None = None,
+        log: Callable[[str], None] = lambda _: None,
+    ) -> None:
+        self.loop = loop
+        self.workload = workload
+        self.open_client = open_client
+        self.history = history
+        self.rng = rng
+        self.rate = rate
+        self.time_limit_ns = int(time_limit_s * SECOND)
+        self.nemesis = nemesis
+        self.nemesis_interval_ns = int(nemesis_interval_s * SECOND)
+        self.nemesis_rng = nemesis_rng or random.Random(rng.random())
+        self.log = log
+        self.concurrency = concurrency
+        self.workers = [Worker(t, nodes[t % len(nodes)]) for t in range(concurrency)]
+        self._free_waiters: list[Future] = []
+        self._in_flight: list[Future] = []
+        self.phase = "setup"
+
+    # -- workers ----------------------------------------------------------
+    def _lowest_free(self) -> Worker | None:
+        for worker in self.workers:
+            if not worker.busy:
+                return worker
+        return None
+
+    def _free_worker(self) -> Future:
+        future = Future(self.loop)
+        worker = self._lowest_free()
+        if worker is not None:
+            future.set_result(worker)
+        else:
+            self._free_waiters.append(future)
+        return future
+
+    def _release(self, worker: Worker) -> None:
+        worker.busy = False
+        waiters, self._free_waiters = self._free_waiters, []
+        for waiter in waiters:
+            waiter.set_result(None)
+
+    def _start(self, worker: Worker, op: Op) -> None:
+        worker.busy = True
+        task = spawn(self.loop, self._perform(worker, op))
+        self._in_flight.append(task)
+
+    async def _perform(self, worker: Worker, op: Op) -> None:
+        replaced = worker.client_process != worker.process
+        if worker.client is not None and replaced and not self.workload.reusable_client:
+            worker.client.close()
+            worker.client = None
+        if worker.client is None:
+            worker.client = self.open_client()
+        worker.client_process = worker.process
+        invocation = self.history.append({"process": worker.process, "type": INVOKE, **op})
+        try:
+            completion = await self.workload.invoke(worker.client, worker.node, invocation)
+        except Exception as error:  # Jepsen's worker: anything thrown makes the op info
+            completion = indeterminate(invocation, error)
+        completion = {
+            key: value for key, value in completion.items() if key not in ("index", "time")
+        }
+        self.history.append(completion)
+        if completion["type"] == INFO:
+            worker.process += self.concurrency
+        self._release(worker)
+
+    async def _all_idle(self) -> None:
+        while True:
+            pending = [task for task in self._in_flight if not task.done]
+            self._in_flight = []
+            if not pending:
+                return
+            await gather(self.loop, pending)
+
+    # -- phases -----------------------------------------------------------
+    async def run(self) -> None:
+        start = monotonic_ns()
+        cutoff = start + self.time_limit_ns
+        self.phase = "main"
+        tasks = [spawn(self.loop, self._main_phase(start, cutoff))]
+        if self.nemesis is not None:
+            tasks.append(spawn(self.loop, self._nemesis_phase(start, cutoff)))
+        await gather(self.loop, tasks)
+        await self._all_idle()
+        if self.workload.final_phase:
+            await self._final_phase()
+
+    async def _main_phase(self, start: int, cutoff: int) -> None:
+        if self.rate <= 0:
+            await sleep_until(self.loop, cutoff)
+            return
+        spread = 2 * SECOND / self.rate
+        next_time = start
+        while True:
+            await sleep_until(self.loop, next_time)
+            worker = await self._wait_for_worker(cutoff)
+            now = monotonic_ns()
+            if worker is None or now >= cutoff:
+                return
+            self._start(worker, self.workload.next_op())
+            next_time = now + int(self.rng.random() * spread)
+
+    async def _wait_for_worker(self, cutoff: int) -> Worker | None:
+        """The lowest free worker, or None if none frees up before the cutoff."""
+        while True:
+            worker = self._lowest_free()
+            if worker is not None:
+                return worker
+            freed = self._free_worker()
+            timer = self.loop.call_at(cutoff, lambda freed=freed: freed.set_result(None))
+            await freed
+            timer.cancel()
+            if monotonic_ns() >= cutoff:
+                return None
+
+    async def _nemesis_phase(self, start: int, cutoff: int) -> None:
+        assert self.nemesis is not None
+        next_time = start
+        starting = True
+        while True:
+            await sleep_until(self.loop, next_time)
+            now = monotonic_ns()
+            if now >= cutoff:
+                return
+            if starting:
+                self._nemesis_op(START, self.nemesis.choose_spec())
+            else:
+                self._nemesis_op(STOP, None)
+            starting = not starting
+            next_time = now + int(self.nemesis_rng.random() * 2 * self.nemesis_interval_ns)
+
+    def _nemesis_op(self, f: str, value: Any) -> None:
+        assert self.nemesis is not None
+        self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": value})
+        result = self.nemesis.start(value) if f == START else self.nemesis.stop()
+        self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": result})
+
+    async def _final_phase(self) -> None:
+        self.phase = "final"
+        if self.nemesis is not None:
+            self._nemesis_op(STOP, None)
+        self.log("Waiting for recovery...")
+        self.phase = "recovery"
+        await sleep_until(self.loop, monotonic_ns() + RECOVERY_S * SECOND)
+        self.phase = "final"
+        for worker in self.workers:
+            op = self.workload.final_op(worker.thread)
+            if op is not None:
+                self._start(worker, op)
+        await self._all_idle()

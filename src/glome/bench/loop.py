@@ -1,0 +1,249 @@
+"""The bench's single-threaded event loop: pipes, deadlines and coroutines.
+
+Maelstrom runs a thread per node pipe, per client and per service. Python
+threads would add scheduling jitter far above the network's latency budget,
+so everything here is driven by one selector loop with a heap of deadlines.
+Clients, the generator and the nemesis are plain ``async`` coroutines whose
+awaitables are this module's ``Future``; no asyncio, because its per-callback
+overhead is several times that of this loop on the routing hot path.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import selectors
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+monotonic_ns = time.monotonic_ns
+
+Callback = Callable[[], Any]
+
+
+class Timer:
+    """A scheduled callback; ``cancel()`` makes it a no-op."""
+
+    __slots__ = ("callback", "when")
+
+    def __init__(self, when: int, callback: Callback | None) -> None:
+        self.when = when
+        self.callback = callback
+
+    def cancel(self) -> None:
+        self.callback = None
+
+
+class Loop:
+    """Selector + deadline heap + ready queue, with hooks run at the end of each tick."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._timers: list[tuple[int, int, Timer]] = []
+        self._sequence = itertools.count()
+        self._ready: deque[Callback] = deque()
+        self._tick_hooks: list[Callback] = []
+        self._failure: BaseException | None = None
+
+    # -- scheduling -------------------------------------------------------
+    def call_at(self, when_ns: int, callback: Callback) -> Timer:
+        timer = Timer(when_ns, callback)
+        heapq.heappush(self._timers, (when_ns, next(self._sequence), timer))
+        return timer
+
+    def call_later(self, delay_ns: int, callback: Callback) -> Timer:
+        return self.call_at(monotonic_ns() + delay_ns, callback)
+
+    def call_soon(self, callback: Callback) -> None:
+        self._ready.append(callback)
+
+    def add_tick_hook(self, hook: Callback) -> None:
+        """Run ``hook`` after every tick (used to flush batched pipe writes)."""
+        self._tick_hooks.append(hook)
+
+    # -- file descriptors -------------------------------------------------
+    def add_reader(self, fd: int, callback: Callback) -> None:
+        self._watch(fd, selectors.EVENT_READ, callback)
+
+    def remove_reader(self, fd: int) -> None:
+        self._unwatch(fd, selectors.EVENT_READ)
+
+    def add_writer(self, fd: int, callback: Callback) -> None:
+        self._watch(fd, selectors.EVENT_WRITE, callback)
+
+    def remove_writer(self, fd: int) -> None:
+        self._unwatch(fd, selectors.EVENT_WRITE)
+
+    def _watch(self, fd: int, event: int, callback: Callback) -> None:
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            self._selector.register(fd, event, {event: callback})
+            return
+        key.data[event] = callback
+        self._selector.modify(fd, key.events | event, key.data)
+
+    def _unwatch(self, fd: int, event: int) -> None:
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            return
+        key.data.pop(event, None)
+        remaining = key.events & ~event
+        if remaining:
+            self._selector.modify(fd, remaining, key.data)
+        else:
+            self._selector.unregister(fd)
+
+    # -- running ----------------------------------------------------------
+    def fail(self, error: BaseException) -> None:
+        """Abort ``run_until``: it raises ``error`` at the end of the current tick."""
+        if self._failure is None:
+            self._failure = error
+
+    def run_until(self, future: Future) -> Any:
+        """Run ticks until ``future`` is done; return its result (or raise its error)."""
+        while not future.done:
+            self._tick()
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
+        return future.result()
+
+    def _tick(self) -> None:
+        if self._ready:
+            timeout: float | None = 0
+        elif self._timers:
+            timeout = max(0.0, (self._timers[0][0] - monotonic_ns()) / 1e9)
+        else:
+            timeout = None
+        for key, mask in self._selector.select(timeout):
+            handlers = key.data
+            if mask & selectors.EVENT_READ and selectors.EVENT_READ in handlers:
+                handlers[selectors.EVENT_READ]()
+            if mask & selectors.EVENT_WRITE and selectors.EVENT_WRITE in handlers:
+                handlers[selectors.EVENT_WRITE]()
+        timers = self._timers
+        now = monotonic_ns()
+        while timers and timers[0][0] <= now:
+            callback = heapq.heappop(timers)[2].callback
+            if callback is not None:
+                callback()
+        ready = self._ready
+        while ready:
+            ready.popleft()()
+        for hook in self._tick_hooks:
+            hook()
+
+    def close(self) -> None:
+        self._selector.close()
+
+
+class Future:
+    """A result that arrives later; coroutines ``await`` it."""
+
+    __slots__ = ("_callbacks", "_error", "_loop", "_result", "done")
+
+    def __init__(self, loop: Loop) -> None:
+        self._loop = loop
+        self.done = False
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._callbacks: list[Callable[[Future], Any]] = []
+
+    def set_result(self, value: Any = None) -> None:
+        if not self.done:
+            self._result = value
+            self._finish()
+
+    def set_error(self, error: BaseException) -> None:
+        if not self.done:
+            self._error = error
+            self._finish()
+
+    def _finish(self) -> None:
+        self.done = True
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            self._loop.call_soon(lambda callback=callback: callback(self))
+
+    def add_done_callback(self, callback: Callable[[Future], Any]) -> None:
+        if self.done:
+            self._loop.call_soon(lambda: callback(self))
+        else:
+            self._callbacks.append(callback)
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def __await__(self):  # type: ignore[no-untyped-def]
+        if not self.done:
+            yield self
+        return self.result()
+
+
+class Task(Future):
+    """Drives a coroutine: each awaited Future resumes it when done."""
+
+    __slots__ = ("_coroutine",)
+
+    def __init__(self, loop: Loop, coroutine: Coroutine[Future, Any, Any]) -> None:
+        super().__init__(loop)
+        self._coroutine = coroutine
+        loop.call_soon(lambda: self._step(None, None))
+
+    def _step(self, value: Any, error: BaseException | None) -> None:
+        try:
+            coroutine = self._coroutine
+            awaited = coroutine.send(value) if error is None else coroutine.throw(error)
+        except StopIteration as stop:
+            self.set_result(stop.value)
+            return
+        except Exception as failure:  # the task's own error; whoever awaits it sees it
+            self.set_error(failure)
+            return
+        awaited.add_done_callback(self._resume)
+
+    def _resume(self, future: Future) -> None:
+        if future._error is not None:
+            self._step(None, future._error)
+        else:
+            self._step(future._result, None)
+
+
+def spawn(loop: Loop, coroutine: Coroutine[Future, Any, Any]) -> Task:
+    return Task(loop, coroutine)
+
+
+def sleep_until(loop: Loop, when_ns: int) -> Future:
+    future = Future(loop)
+    if when_ns <= monotonic_ns():
+        future.set_result(None)
+    else:
+        loop.call_at(when_ns, future.set_result)
+    return future
+
+
+def gather(loop: Loop, futures: list[Future]) -> Future:
+    """A future done when all of ``futures`` are; its result is their results in order."""
+    combined = Future(loop)
+    remaining = [len(futures)]
+    if not futures:
+        combined.set_result([])
+
+    def one_done(_: Future) -> None:
+        remaining[0] -= 1
+        if remaining[0] == 0:
+            errors = [f._error for f in futures if f._error is not None]
+            if errors:
+                combined.set_error(errors[0])
+            else:
+                combined.set_result([f._result for f in futures])
+
+    for future in futures:
+        future.add_done_callback(one_done)
+    return combined

@@ -1,0 +1,312 @@
+"""Node processes (spec 2): spawn, pipe lines in and out, log stderr, report crashes.
+
+Each node binary runs in its own process group so that every child it forks
+dies with it. Output lines are parsed and handed to the network; the first
+malformed line stops reading that node for good, as Maelstrom's stdout thread
+does (spec 2.3) -- glome says so loudly, since the symptom (a node that goes
+silent) is otherwise baffling. Messages for a node are batched and written
+once per loop tick.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from glome.bench.loop import Loop, monotonic_ns
+from glome.bench.net import Message, NetError, Network, encode
+
+RING = 32  # lines of stdout/stderr kept for crash reports
+ENVELOPE_KEYS = frozenset({"src", "dest", "body", "id"})
+READ_SIZE = 1 << 16
+
+
+class NodeCrashed(Exception):
+    """A node exited before teardown: Maelstrom aborts the test (exit 255)."""
+
+
+class NodeOutputError(Exception):
+    """A line on a node's stdout that Maelstrom would refuse."""
+
+
+def parse_line(node_id: str, line: bytes) -> tuple[str, str, Any]:
+    """(src, dest, body) of one stdout line, or NodeOutputError with Maelstrom's text."""
+    try:
+        parsed = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        parsed = _first_json_value(line)
+        if parsed is _INVALID:
+            text = line.decode("utf-8", "replace")
+            raise NodeOutputError(
+                f"Node {node_id} printed a line to STDOUT which was not well-formed JSON:\n"
+                f"{text}\nDid you mean to encode this line as JSON? Or was this line intended "
+                "for STDERR? See doc/protocol.md for more guidance."
+            ) from None
+    why = envelope_violation(parsed)
+    if why:
+        raise NodeOutputError(
+            f"Malformed network message. Node {node_id} tried to send the following message "
+            f"via STDOUT:\n\n{line.decode('utf-8', 'replace')}\n\nThis is malformed because:\n\n"
+            f"{why}\n\nSee doc/protocol.md for more guidance."
+        )
+    return parsed["src"], parsed["dest"], parsed["body"]
+
+
+_INVALID = object()
+
+
+def _first_json_value(line: bytes) -> Any:
+    """Maelstrom's JSON reader stops after the first value on a line; mirror that."""
+    try:
+        text = line.decode("utf-8").lstrip()
+        value, _ = json.JSONDecoder().raw_decode(text)
+        return value
+    except (UnicodeDecodeError, ValueError):
+        return _INVALID
+
+
+def envelope_violation(parsed: Any) -> str | None:
+    """Why ``parsed`` is not a closed envelope ``{src, dest, body[, id]}``, or None."""
+    if type(parsed) is not dict:
+        return "the line is not a JSON object"
+    extra = parsed.keys() - ENVELOPE_KEYS
+    if extra:
+        return f"disallowed top-level key(s) {sorted(extra)}"
+    if type(parsed.get("src")) is not str:
+        return "src must be a string"
+    if type(parsed.get("dest")) is not str:
+        return "dest must be a string"
+    if "body" not in parsed:
+        return "missing required key body"
+    if type(parsed["body"]) is not dict:
+        return "body must be a JSON object"
+    message_id = parsed.get("id")
+    if "id" in parsed and (type(message_id) is not int):
+        return "id must be an integer"
+    return None
+
+
+class NodeProcess:
+    """One node binary and its three pipes."""
+
+    def __init__(
+        self,
+        node_id: str,
+        argv: list[str],
+        cwd: str,
+        log_path: Path,
+        loop: Loop,
+        net: Network,
+        on_poison: Callable[[str, str], None],
+        on_exit: Callable[[NodeProcess], None],
+        echo_stderr: Callable[[str], None] | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.argv = argv
+        self.cwd = cwd
+        self.log_path = log_path
+        self.loop = loop
+        self.net = net
+        self._on_poison = on_poison
+        self._on_exit = on_exit
+        self._echo_stderr = echo_stderr
+        self.stdout_tail: deque[bytes] = deque(maxlen=RING)
+        self.stderr_tail: deque[bytes] = deque(maxlen=RING)
+        self.poisoned: str | None = None
+        self._partial = b""
+        self._stderr_partial = b""
+        self._outbox: list[bytes] = []
+        self._deadlines: list[int] = []
+        self._unsent = b""
+        self._log: IO[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stdout_closed = False
+        self.stderr_closed = False
+
+    # -- lifecycle --------------------------------------------------------
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the node's lifetime
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=self.cwd,
+            start_new_session=True,  # own process group: killpg reaches its children too
+            bufsize=0,
+        )
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)  # type: ignore[union-attr]
+        self.loop.add_reader(self.proc.stdout.fileno(), self._read_stdout)  # type: ignore[union-attr]
+        self.loop.add_reader(self.proc.stderr.fileno(), self._read_stderr)  # type: ignore[union-attr]
+        self.net.register(self.node_id, self.deliver, batched=True)
+
+    def exited(self) -> int | None:
+        """The exit status if the process has exited, else None."""
+        return None if self.proc is None else self.proc.poll()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (Maelstrom's destroyForcibly) and reap it."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    self.loop.remove_reader(stream.fileno())
+                    self.loop.remove_writer(stream.fileno())
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self.net.unregister(self.node_id)
+        self.close_log()
+
+    def close_log(self) -> None:
+        if self._log is not None:
+            self._drain_stderr()
+            self._log.close()
+            self._log = None
+
+    def crash_report(self, status: int) -> str:
+        def lines(tail: deque[bytes]) -> str:
+            return "\n".join(line.decode("utf-8", "replace") for line in tail)
+
+        return (
+            f"Node {self.node_id} crashed with exit status {status}. Before crashing, it wrote "
+            f"to STDOUT:\n\n{lines(self.stdout_tail)}\n\nAnd to STDERR:\n\n"
+            f"{lines(self.stderr_tail)}\n\nFull STDERR logs are available in {self.log_path}"
+        )
+
+    # -- input to the node ------------------------------------------------
+    def deliver(self, message: Message, deadline: int) -> None:
+        """Queue ``message`` for this node's stdin; written at the end of the tick."""
+        self._outbox.append(encode(message))
+        self._deadlines.append(deadline)
+
+    def flush(self) -> None:
+        """Write everything queued this tick in one call; record delivery lateness."""
+        if not self._outbox:
+            return
+        data = self._unsent + b"".join(self._outbox)
+        self._outbox = []
+        now = monotonic_ns()
+        record = self.net.lateness.record
+        for deadline in self._deadlines:
+            record(now - deadline)
+        self._deadlines = []
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        stdin = self.proc.stdin if self.proc else None
+        if stdin is None or stdin.closed:
+            return
+        try:
+            written = os.write(stdin.fileno(), data)
+        except BlockingIOError:
+            written = 0
+        except OSError:  # the node is gone; Maelstrom swallows these too
+            self._unsent = b""
+            return
+        self._unsent = data[written:]
+        if self._unsent:
+            self.loop.add_writer(stdin.fileno(), self._writable)
+
+    def _writable(self) -> None:
+        data, self._unsent = self._unsent, b""
+        stdin = self.proc.stdin  # type: ignore[union-attr]
+        self.loop.remove_writer(stdin.fileno())  # type: ignore[union-attr]
+        self._write(data)
+
+    # -- output from the node ---------------------------------------------
+    def _read_stdout(self) -> None:
+        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.loop.remove_reader(fd)
+            self.stdout_closed = True
+            self._on_exit(self)
+            return
+        buffer = self._partial + data if self._partial else data
+        if b"\r" in buffer:
+            # Java's readLine also ends lines at \r; keep a trailing \r for a following \n.
+            keep_cr = buffer.endswith(b"\r")
+            buffer = buffer[:-1] if keep_cr else buffer
+            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            lines = buffer.split(b"\n")
+            self._partial = lines.pop() + (b"\r" if keep_cr else b"")
+        else:
+            lines = buffer.split(b"\n")
+            self._partial = lines.pop()
+        tail = self.stdout_tail
+        send = self.net.send
+        node_id = self.node_id
+        for line in lines:
+            tail.append(line)
+            try:
+                src, dest, body = parse_line(node_id, line)
+                send(src, dest, body)
+            except (NodeOutputError, NetError) as error:
+                self._poison(str(error))
+                return
+
+    def _poison(self, text: str) -> None:
+        """Stop reading this node's stdout for the rest of the test (spec 2.3)."""
+        self.poisoned = text
+        self.loop.remove_reader(self.proc.stdout.fileno())  # type: ignore[union-attr]
+        self._on_poison(self.node_id, text)
+
+    def _read_stderr(self) -> None:
+        fd = self.proc.stderr.fileno()  # type: ignore[union-attr]
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.loop.remove_reader(fd)
+            self.stderr_closed = True
+            return
+        self._stderr_data(data)
+
+    def _drain_stderr(self) -> None:
+        """Whatever stderr the node wrote before teardown still goes to its log."""
+        stream = self.proc.stderr if self.proc else None
+        if stream is None or stream.closed or self.stderr_closed:
+            return
+        while True:
+            try:
+                data = os.read(stream.fileno(), READ_SIZE)
+            except OSError:
+                return
+            if not data:
+                return
+            self._stderr_data(data)
+
+    def _stderr_data(self, data: bytes) -> None:
+        if self._log is not None:
+            self._log.write(data)
+            self._log.flush()
+        lines = (self._stderr_partial + data).split(b"\n")
+        self._stderr_partial = lines.pop()
+        for line in lines:
+            self.stderr_tail.append(line)
+            if self._echo_stderr is not None:
+                self._echo_stderr(f"{self.node_id} stderr: {line.decode('utf-8', 'replace')}")

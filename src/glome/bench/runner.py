@@ -1,0 +1,283 @@
+"""One ``glome test`` run, start to finish (spec 0.1).
+
+Services, node processes and init; client setup; the generator's phases;
+teardown (a node that exited early aborts the run with Maelstrom's crash
+report); then analysis and the store. Every child process is killed on the
+way out, whatever happens.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from glome.bench import results as store_results
+from glome.bench.checkers import availability, compose, exceptions, stats
+from glome.bench.checkers import net as net_checker
+from glome.bench.client import Client, ClientError
+from glome.bench.generator import History, Scheduler
+from glome.bench.history import CheckContext, Op
+from glome.bench.loop import Loop, gather, monotonic_ns, spawn
+from glome.bench.nemesis import PartitionNemesis
+from glome.bench.net import Journal, Latency, Network
+from glome.bench.process import NodeCrashed, NodeProcess
+from glome.bench.progress import Progress
+from glome.bench.services import start_services
+from glome.bench.workloads import Workload, create
+
+INIT_TIMEOUT_S = 10.0
+EXIT_CHECK_DELAY_NS = 50_000_000
+
+
+class TestAborted(Exception):
+    """The run cannot reach analysis (init failed, a node crashed, setup failed): exit 255."""
+
+
+def seeded(seed: int, concern: str) -> random.Random:
+    """One independent, reproducible random stream per concern of the test."""
+    return random.Random(f"{seed}:{concern}")
+
+
+@dataclass
+class Outcome:
+    """What a run produced: the exit code and, if it got that far, the store and results."""
+
+    exit_code: int
+    store: Path | None = None
+    results: dict[str, Any] | None = None
+    glome: dict[str, Any] = field(default_factory=dict)
+
+
+def checker_for(workload: Workload) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
+    """Maelstrom's composed checker, minus the plots (perf, timeline) glome does not draw."""
+    return compose(
+        {
+            "exceptions": exceptions.check,
+            "stats": stats.check,
+            "availability": availability.check,
+            "net": net_checker.check,
+            "workload": workload.check,
+        }
+    )
+
+
+class Run:
+    """State of one test run on one event loop."""
+
+    def __init__(self, options: Any, console: TextIO, store_root: Path = Path("store")) -> None:
+        self.options = options
+        self.console = console
+        self.store_root = store_root
+        self.loop = Loop()
+        self.nodes: list[NodeProcess] = []
+        self.poisoned: list[dict[str, str]] = []
+        self._client_ids = itertools.count()
+        self.workdir = tempfile.mkdtemp(prefix="glome-test-")
+        self.progress: Progress | None = None
+
+    def say(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.clear()
+        print(text, file=self.console, flush=True)
+
+    # -- the run ----------------------------------------------------------
+    def execute(self) -> Outcome:
+        options = self.options
+        workload = create(options.workload, options, seeded(options.seed, "workload"))
+        self.store = store_results.create_store(options.workload, self.store_root)
+        store_results.write_test(self.store, {"options": options.to_dict()})
+        journal = Journal(self.store / "net-journal.jsonl")
+        self.net = Network(
+            self.loop,
+            Latency(options.latency, options.latency_dist, seeded(options.seed, "latency")),
+            journal,
+            log=self.say,
+            log_send=options.log_net_send,
+            log_recv=options.log_net_recv,
+        )
+        start_services(self.net, seeded(options.seed, "services"))
+        self.loop.add_tick_hook(self._flush_nodes)
+        history = History(monotonic_ns())
+        try:
+            self._start_nodes()
+            self.loop.run_until(spawn(self.loop, self._init_nodes()))
+            setup_clients = {node: self._open_client() for node in options.nodes}
+            self.loop.run_until(spawn(self.loop, workload.setup(setup_clients)))
+            scheduler = self._scheduler(workload, history)
+            self.progress = Progress.start(
+                self.loop, self.console, options, history, self.net, scheduler
+            )
+            self.loop.run_until(spawn(self.loop, scheduler.run()))
+            if self.progress:
+                self.progress.stop()
+            for client in setup_clients.values():
+                client.close()
+            self.net.heal()
+            self._check_crashes()
+        except ClientError as error:
+            raise TestAborted(str(error)) from error
+        finally:
+            if self.progress:
+                self.progress.stop()
+            journal.close()
+            if not options.leave_db_running:
+                self.kill_nodes()
+        return self._analyze(workload, history.ops)
+
+    def _scheduler(self, workload: Workload, history: History) -> Scheduler:
+        options = self.options
+        nemesis = None
+        if "partition" in options.nemesis:
+            nemesis = PartitionNemesis(
+                self.net, list(options.nodes), seeded(options.seed, "nemesis")
+            )
+        return Scheduler(
+            self.loop,
+            workload,
+            list(options.nodes),
+            options.concurrency,
+            self._open_client,
+            history,
+            seeded(options.seed, "generator"),
+            options.rate,
+            options.time_limit,
+            nemesis=nemesis,
+            nemesis_interval_s=options.nemesis_interval,
+            nemesis_rng=seeded(options.seed, "nemesis-schedule"),
+            log=self.say,
+        )
+
+    def _open_client(self) -> Client:
+        return Client(self.loop, self.net, f"c{next(self._client_ids)}")
+
+    # -- nodes ------------------------------------------------------------
+    def _start_nodes(self) -> None:
+        argv = [resolve_bin(self.options.bin), *self.options.bin_args]
+        self.say(f"launching {' '.join(argv)}")
+        echo = self.say if self.options.log_stderr else None
+        for node_id in self.options.nodes:
+            node = NodeProcess(
+                node_id,
+                argv,
+                self.workdir,
+                self.store / "node-logs" / f"{node_id}.log",
+                self.loop,
+                self.net,
+                self._poisoned,
+                self._stdout_closed,
+                echo,
+            )
+            self.nodes.append(node)
+            node.start()
+
+    async def _init_nodes(self) -> None:
+        clients = [(node, self._open_client()) for node in self.options.nodes]
+        calls = [spawn(self.loop, self._init(node, client)) for node, client in clients]
+        try:
+            await gather(self.loop, calls)
+        finally:
+            for _, client in clients:
+                client.close()
+
+    async def _init(self, node: str, client: Client) -> None:
+        body = {"type": "init", "node_id": node, "node_ids": list(self.options.nodes)}
+        try:
+            reply = await client.call(node, body, INIT_TIMEOUT_S)
+        except ClientError as error:
+            if error.data.get("type") == "timeout":
+                raise TestAborted(
+                    f"Expected node {node} to respond to an init message, but node did not respond."
+                ) from error
+            raise TestAborted(f"Node {node} answered init with an error: {error.data}") from error
+        if reply.get("type") != "init_ok":
+            raise TestAborted(f"Expected an init_ok message, but node responded with {reply}")
+
+    def _poisoned(self, node_id: str, text: str) -> None:
+        self.poisoned.append({"node": node_id, "error": text})
+        self.say(
+            f"\nWARNING: glome stops reading {node_id}'s STDOUT for the rest of the test, as "
+            f"Maelstrom does after an error on a node's output line. Everything {node_id} prints "
+            f"from now on is ignored. The error:\n{text}\n"
+        )
+
+    def _stdout_closed(self, node: NodeProcess) -> None:
+        """A node closed its stdout: if it exited, the run is over (spec 2.4)."""
+
+        def check() -> None:
+            status = node.exited()
+            if status is not None:
+                self.loop.fail(NodeCrashed(node.crash_report(status)))
+
+        self.loop.call_at(monotonic_ns() + EXIT_CHECK_DELAY_NS, check)
+
+    def _check_crashes(self) -> None:
+        for node in self.nodes:
+            status = node.exited()
+            if status is not None:
+                raise NodeCrashed(node.crash_report(status))
+
+    def _flush_nodes(self) -> None:
+        for node in self.nodes:
+            node.flush()
+
+    def kill_nodes(self) -> None:
+        for node in self.nodes:
+            node.kill()
+        self.nodes = []
+        self.loop.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # -- analysis ---------------------------------------------------------
+    def _analyze(self, workload: Workload, history: list[Op]) -> Outcome:
+        net_stats = self.net.stats()
+        glome = {
+            "seed": self.options.seed,
+            "lateness": self.net.lateness.summary(),
+            "poisoned-nodes": self.poisoned,
+            "messages": self.net.next_id,
+        }
+        store_results.write_test(
+            self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}
+        )
+        store_results.write_history(self.store, history)
+        return analyze(self.store, workload, history, net_stats, glome, self.options)
+
+
+def analyze(
+    store: Path,
+    workload: Workload,
+    history: list[Op],
+    net_stats: dict[str, dict[str, int]],
+    glome: dict[str, Any],
+    options: Any,
+) -> Outcome:
+    """Run the checkers, write results.json/.edn, and pick the exit code."""
+    ctx = CheckContext(options=options, store=store, net_stats=net_stats)
+    results = checker_for(workload)(history, ctx)
+    valid = results.pop("valid?")
+    results["glome"] = glome
+    results["valid?"] = valid
+    store_results.write_results(store, results)
+    return Outcome(store_results.exit_code(valid), store, results, glome)
+
+
+def resolve_bin(path: str) -> str:
+    """Maelstrom runs the canonical absolute path of --bin."""
+    resolved = os.path.realpath(path)
+    if not os.path.isfile(resolved):
+        raise TestAborted(f"--bin {path}: no such file")
+    if not os.access(resolved, os.X_OK):
+        raise TestAborted(f"--bin {path}: not executable")
+    return resolved
+
+
+def run(options: Any, console: TextIO = sys.stdout, store_root: Path = Path("store")) -> Outcome:
+    return Run(options, console, store_root).execute()

@@ -1,0 +1,79 @@
+"""Workload registry and the interface every workload implements.
+
+As in Maelstrom's workload namespaces, one module holds a workload's client
+(how an op becomes RPCs and how the reply becomes a completion), its op
+stream, its final-phase ops and its checker.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from glome.bench.client import Client
+from glome.bench.history import CheckContext, Op
+
+#: workload name -> module implementing it (issue 3's set)
+MODULES: dict[str, str] = {
+    "echo": "glome.bench.workloads.echo",
+    "unique-ids": "glome.bench.workloads.unique_ids",
+    "broadcast": "glome.bench.workloads.broadcast",
+    "g-set": "glome.bench.workloads.g_set",
+    "g-counter": "glome.bench.workloads.counter",
+    "pn-counter": "glome.bench.workloads.counter",
+}
+
+
+class UnsupportedWorkload(Exception):
+    """A workload Maelstrom has but this version of glome cannot run yet."""
+
+
+class Workload:
+    """Base class: override what the workload needs."""
+
+    name = ""
+    #: whether a final phase (heal, 10 s recovery, final ops) follows the main phase
+    final_phase = False
+    #: whether a worker keeps its client after an indeterminate op (spec 5.0.4)
+    reusable_client = False
+
+    def __init__(self, options: Any, rng: random.Random) -> None:
+        self.options = options
+        self.rng = rng
+
+    def next_op(self) -> Op:
+        """The next main-phase op: a dict with ``f`` and ``value``."""
+        raise NotImplementedError
+
+    def final_op(self, thread: int) -> Op | None:
+        """The op worker ``thread`` performs in the final phase, if any."""
+        return None
+
+    async def setup(self, clients: dict[str, Client]) -> None:
+        """Client setup, once per node with its setup client (broadcast sends topology)."""
+
+    async def invoke(self, client: Client, node: str, op: Op) -> Op:
+        """Perform ``op`` against ``node``; return the completion (ok/fail/info)."""
+        raise NotImplementedError
+
+    def check(self, history: list[Op], ctx: CheckContext) -> dict[str, Any]:
+        """The workload checker (the ``workload`` key of the results)."""
+        raise NotImplementedError
+
+
+def mix(rng: random.Random, choices: list[Callable[[], Op]]) -> Op:
+    """Jepsen's ``gen/mix``: each op comes from a uniformly chosen stream."""
+    return rng.choice(choices)()
+
+
+def create(name: str, options: Any, rng: random.Random) -> Workload:
+    module_name = MODULES.get(name)
+    if module_name is None:
+        raise UnsupportedWorkload(
+            f"workload {name!r} is not available in this version of glome test "
+            f"(available: {', '.join(sorted(MODULES))})"
+        )
+    factory: Callable[[str, Any, random.Random], Workload] = import_module(module_name).create
+    return factory(name, options, rng)

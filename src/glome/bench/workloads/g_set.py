@@ -1,0 +1,52 @@
+"""The g-set workload (spec 5.4): adds of 0, 1, 2, ... mixed with reads; set-full.
+
+g-set wraps no error handler: any error or timeout makes the op info.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from typing import Any
+
+from glome.bench.checkers import set_full
+from glome.bench.client import Client
+from glome.bench.history import OK, CheckContext, Op
+from glome.bench.workloads import Workload, mix
+
+NAME = "g-set"
+
+
+class GSet(Workload):
+    name = NAME
+    final_phase = True
+
+    def __init__(self, options: Any, rng: random.Random) -> None:
+        super().__init__(options, rng)
+        self._values = itertools.count()
+
+    def next_op(self) -> Op:
+        return mix(
+            self.rng,
+            [
+                lambda: {"f": "add", "value": next(self._values)},
+                lambda: {"f": "read", "value": None},
+            ],
+        )
+
+    def final_op(self, thread: int) -> Op | None:
+        return {"f": "read", "value": None}
+
+    async def invoke(self, client: Client, node: str, op: Op) -> Op:
+        if op["f"] == "add":
+            await client.rpc(NAME, node, {"type": "add", "element": op["value"]})
+            return {**op, "type": OK}
+        reply = await client.rpc(NAME, node, {"type": "read"})
+        return {**op, "type": OK, "value": reply["value"] or []}
+
+    def check(self, history: list[Op], ctx: CheckContext) -> dict[str, Any]:
+        return set_full.check(history, ctx, add_f="add")
+
+
+def create(name: str, options: Any, rng: random.Random) -> Workload:
+    return GSet(options, rng)
