@@ -31,6 +31,8 @@ from bisect import bisect_right
 from itertools import filterfalse, islice
 from typing import Any
 
+import orjson
+
 from glome.bench.edn import Keyword, Seq
 from glome.bench.history import INVOKE, OK, CheckContext, Checker, Op, is_client_op
 
@@ -39,6 +41,7 @@ QUANTILES = (("0", 0.0), ("0.5", 0.5), ("0.95", 0.95), ("0.99", 0.99), ("1", 1.0
 WORST_STALE_LIMIT = 8
 _PLAIN_TYPES = frozenset({int, str})  # equal in Python exactly when equal in Clojure
 NANOS_PER_MILLI = 1_000_000
+_INTEGER_LIST_BYTES = b"0123456789-,[]"
 
 
 def element_key(value: Any) -> Any:
@@ -95,10 +98,19 @@ class _Reads:
         return reads, [-self.invoked_at[r] for r in reads]
 
 
+def _only_integers(values: list[Any]) -> bool:
+    """True when every value is a JSON integer; serialising and deleting the
+    integer characters runs in C, several times faster than checking types."""
+    try:
+        return not orjson.dumps(values).translate(None, _INTEGER_LIST_BYTES)
+    except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits
+        return False
+
+
 def _read_keys(values: list[Any] | None) -> set[Any]:
     if not values:
         return set()
-    if _PLAIN_TYPES.issuperset(map(type, values)):
+    if _only_integers(values):
         return set(values)
     return set(map(element_key, values))
 
@@ -109,6 +121,7 @@ class _Tracker:
     def __init__(self, add_f: str) -> None:
         self.add_f = add_f
         self.elements: dict[Any, _Element] = {}  # add-invocation order
+        self.element_keys: set[Any] = set()  # the same keys: set-to-set tests are faster
         self.unknown: dict[Any, _Element] = {}  # tracked elements not yet known
         self.reads = _Reads()
         self.open_invocations: dict[Any, tuple[Op, int]] = {}
@@ -138,6 +151,7 @@ class _Tracker:
         element = _Element(op.get("value"), position, list(self.open_reads.values()))
         self.elements.pop(key, None)  # a re-add starts over, at the end of the order
         self.elements[key] = element
+        self.element_keys.add(key)
         self.unknown[key] = element
 
     def _acknowledged(self, op: Op) -> None:
@@ -150,7 +164,8 @@ class _Tracker:
         for key in self.unknown.keys() & seen:
             self.unknown.pop(key).known = completion
         tracked = self.elements
-        hits = len(seen) if tracked.keys() >= seen else len(tracked.keys() & seen)
+        keys = self.element_keys
+        hits = len(seen) if seen <= keys else len(seen & keys)
         misses = len(tracked) - hits
         lists_misses = misses <= hits
         read = self.reads.add(invocation, invoked_at, lists_misses)
