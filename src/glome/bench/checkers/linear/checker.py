@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from glome.bench.checkers.linear.prepare import KeyProblem, key_identity, split_by_key
+from glome._fast import load
+from glome.bench.checkers.linear.prepare import KeyProblem, identity, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
-from glome.bench.checkers.linear.search import search
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.results import merge_valid, write_history, write_results
 
 ANALYZER = "wgl"
+_search = load("linear").search
 INDEPENDENT_DIR = "independent"
 
 
@@ -42,7 +43,7 @@ def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[s
     """The "linearizable" map of one key."""
     if problem.error is not None:
         return {"valid?": UNKNOWN, "error": problem.error}
-    status, furthest, final_state, arrivals, explored = search(
+    status, furthest, final_state, arrivals, explored = _search(
         problem.codes(),
         problem.args_a(),
         problem.args_b(),
@@ -67,13 +68,17 @@ def _result_key(key: Any) -> Any:
     try:
         hash(key)
     except TypeError:
-        return key_identity(key)[1]
+        return identity(key)[1]
     return key
 
 
-def _order(key: Any) -> tuple[str, Any]:
-    """Sorted like Jepsen's sorted-map for one key type; mixed types grouped by type."""
-    return (type(key).__name__, key) if isinstance(key, int | float | str) else key_identity(key)
+def _order(key: Any) -> tuple[int, Any, str]:
+    """Sorted as Jepsen's sorted-map sorts one key type: numbers, then strings, then others."""
+    if isinstance(key, int | float) and not isinstance(key, bool):
+        return 0, key, ""
+    if isinstance(key, str):
+        return 1, 0, key
+    return 2, 0, str(identity(key))
 
 
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:

@@ -19,10 +19,11 @@ every key is checked on its own. Per key this module
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glome.bench.checkers.linear.search import CAS, READ, WRITE
+from glome._fast._pure_linear import CAS, READ, WRITE
 from glome.bench.history import FAIL, INFO, OK, Op, pairs
 
 CODES = {"read": READ, "write": WRITE, "cas": CAS}
@@ -86,13 +87,14 @@ class KeyProblem:
         ]
 
 
-def _identity(value: Any) -> str:
+_PLAIN = (int, str, type(None))  # exact types whose Python equality is JSON's
+
+
+def identity(value: Any) -> Hashable:
     """A hashable identity with JSON's equality: structural, and 1 != 1.0 != true."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def key_identity(key: Any) -> tuple[str, str]:
-    return type(key).__name__, _identity(key)
+    if type(value) in _PLAIN:
+        return value
+    return "json", json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _is_keyed(op: Op) -> bool:
@@ -109,14 +111,14 @@ def _unwrapped(op: Op) -> Op:
 
 class _Interner:
     def __init__(self, problem: KeyProblem) -> None:
-        self._ids: dict[str, int] = {_identity(None): NULL}
+        self._ids: dict[Hashable, int] = {identity(None): NULL}
         self._values = problem.values
 
     def __call__(self, value: Any) -> int:
-        identity = _identity(value)
-        found = self._ids.get(identity)
+        value_id = identity(value)
+        found = self._ids.get(value_id)
         if found is None:
-            found = self._ids[identity] = len(self._values)
+            found = self._ids[value_id] = len(self._values)
             self._values.append(value)
         return found
 
@@ -146,27 +148,27 @@ def split_by_key(history: list[Op]) -> list[KeyProblem]:
     """One problem per key, in order of first appearance."""
     position: dict[int, int] = {}
     shown: dict[int, Op] = {}
-    problems: dict[tuple[str, str], KeyProblem] = {}
-    interners: dict[tuple[str, str], _Interner] = {}
-    events: dict[tuple[str, str], list[tuple[int, int, bool]]] = {}
+    problems: dict[Hashable, KeyProblem] = {}
+    interners: dict[Hashable, _Interner] = {}
+    events: dict[Hashable, list[tuple[int, int, bool]]] = {}
     for i, op in enumerate(history):
         if not _is_keyed(op):
             continue
-        identity = key_identity(op["value"][0])
-        if identity not in problems:
-            problem = problems[identity] = KeyProblem(key=op["value"][0])
-            interners[identity] = _Interner(problem)
-            events[identity] = []
+        key_id = identity(op["value"][0])
+        if key_id not in problems:
+            problem = problems[key_id] = KeyProblem(key=op["value"][0])
+            interners[key_id] = _Interner(problem)
+            events[key_id] = []
         position[id(op)] = i
         shown[id(op)] = _unwrapped(op)
-        problems[identity].ops.append(shown[id(op)])
+        problems[key_id].ops.append(shown[id(op)])
     for invocation, completion in pairs(history):
         if not _is_keyed(invocation) or (completion is not None and completion["type"] == FAIL):
             continue
-        identity = key_identity(invocation["value"][0])
-        problem = problems[identity]
+        key_id = identity(invocation["value"][0])
+        problem = problems[key_id]
         try:
-            call = _make_call(interners[identity], invocation, completion)
+            call = _make_call(interners[key_id], invocation, completion)
         except MalformedOp as exc:
             problem.error = str(exc)
             continue
@@ -176,12 +178,12 @@ def split_by_key(history: list[Op]) -> list[KeyProblem]:
         call.completion = None if completion is None else shown.get(id(completion))
         number = len(problem.calls)
         problem.calls.append(call)
-        key_events = events[identity]
+        key_events = events[key_id]
         key_events.append((position[id(invocation)], number, False))
         if completion is not None and completion["type"] != INFO:
             key_events.append((position[id(completion)], number, True))
-    for identity, problem in problems.items():
-        _number_returns(problem, sorted(events[identity]))
+    for key_id, problem in problems.items():
+        _number_returns(problem, sorted(events[key_id]))
     return list(problems.values())
 
 

@@ -16,8 +16,8 @@ import json
 from collections import deque
 from typing import Any
 
+from glome._fast._pure_linear import CAS, INCONSISTENT, READ, Config, apply
 from glome.bench.checkers.linear.prepare import KeyProblem, ReturnStep
-from glome.bench.checkers.linear.search import CAS, INCONSISTENT, READ, Config, apply
 from glome.bench.history import OK, Op
 
 SHOWN = 10

@@ -1,4 +1,4 @@
-"""Linearizability search for one CAS register.
+"""Linearizability search for one CAS register (pure-Python twin of linear.pyx).
 
 A Wing–Gong–Lowe depth-first search over memoised configurations. A
 configuration is (return step r, register state, which open :ok calls are

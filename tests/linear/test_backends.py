@@ -1,0 +1,89 @@
+"""The compiled search and its pure twin return the same thing, field for field."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glome._fast import load_compiled, load_pure
+from glome.bench.checkers.linear.prepare import KeyProblem, split_by_key
+from glome.bench.checkers.linear.synthetic import Shape, history
+from glome.bench.history import Op
+
+from .histories import build, read
+from .test_against_brute_force import arbitrary_histories
+
+BOTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+def outcomes(problem: KeyProblem, config_limit: int = 10**9) -> list[tuple]:
+    arguments = (
+        problem.codes(),
+        problem.args_a(),
+        problem.args_b(),
+        problem.step_tuples(),
+        problem.info_calls,
+        problem.info_kinds,
+        math.inf,
+        config_limit,
+    )
+    return [load_pure("linear").search(*arguments), load_compiled("linear").search(*arguments)]
+
+
+def assert_same(ops: list[Op], config_limit: int = 10**9) -> None:
+    for problem in split_by_key(ops):
+        pure, compiled = outcomes(problem, config_limit)
+        assert compiled == pure
+
+
+@pytest.fixture
+def compiled(backend: str) -> None:
+    if backend == "pure":
+        pytest.skip("compares the compiled backend with the pure one")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=BOTH)
+@given(arbitrary_histories())
+def test_same_on_arbitrary_histories(compiled: None, ops: list[Op]) -> None:
+    assert_same(ops)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=BOTH)
+@given(
+    st.builds(
+        Shape,
+        ops=st.integers(1, 600),
+        node_count=st.integers(1, 5),
+        latency=st.sampled_from([0.001, 0.05]),
+        timeout=st.just(0.1),
+        timeout_chance=st.sampled_from([0.0, 0.1, 0.4]),
+    ),
+    st.integers(0, 2**32),
+    st.integers(0, 3),
+    st.sampled_from([10, 200, 10**9]),
+)
+def test_same_on_simulated_histories(
+    compiled: None, shape: Shape, seed: int, corrupt: int, config_limit: int
+) -> None:
+    ops = history(shape, seed)
+    reads = [op for op in ops if op["type"] == "ok" and op["f"] == "read"]
+    for op in reads[-corrupt:] if corrupt else []:
+        op["value"] = [op["value"][0], (op["value"][1] + 1) % 5]
+    assert_same(ops, config_limit)
+
+
+def test_same_beyond_the_compiled_mask_width(compiled: None) -> None:
+    events = []
+    for process in range(70):
+        events += [
+            (process, "invoke", "write", ["k", process % 7]),
+            (process, "info", "write", ["k", process % 7]),
+        ]
+    ops = build(*events, *read(99, "k", 6), *read(99, "k", 5), *read(99, "k", 9))
+    (problem,) = split_by_key(ops)
+    pure, compiled_outcome = outcomes(problem)
+    assert pure[0] == "invalid"
+    assert compiled_outcome == pure
