@@ -135,8 +135,8 @@ cdef int _memo_visit(
     memo.entries[j].linearized = linearized
     memo.entries[j].used = used
     memo.size += 1
-    if memo.size * 2 > memo.capacity:
-        return _memo_grow(memo)
+    if memo.size * 2 > memo.capacity and _memo_grow(memo) != 0:
+        return -1
     return 1
 
 
