@@ -44,17 +44,23 @@ def is_keyword_name(text: str) -> bool:
     return bool(_KEYWORD.fullmatch(text))
 
 
+def single(value: float) -> float:
+    """The exact value of Clojure's ``(float x)``, the nearest 32-bit float;
+    comparisons with a Float in Clojure see this value."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
 def float32(value: float) -> float:
-    """A Clojure ``(float x)``: rounded to 32 bits, as the shortest decimal that
-    reads back to the same 32-bit value (what Java's Float.toString prints)."""
-    single = struct.unpack("f", struct.pack("f", value))[0]
-    if not math.isfinite(single):
-        return single
+    """A Clojure ``(float x)`` as printed: the shortest decimal that reads back
+    to the same 32-bit value (what Java's Float.toString shows)."""
+    single_value = single(value)
+    if not math.isfinite(single_value):
+        return single_value
     for digits in range(1, 10):
-        candidate = float(f"{single:.{digits}g}")
-        if struct.unpack("f", struct.pack("f", candidate))[0] == single:
+        candidate = float(f"{single_value:.{digits}g}")
+        if single(candidate) == single_value:
             return candidate
-    return single
+    return single_value
 
 
 def _float_text(value: float) -> str:
