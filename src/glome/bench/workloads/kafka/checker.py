@@ -1,0 +1,119 @@
+"""The kafka workload checker: Jepsen's kafka checker as Maelstrom runs it.
+
+``check(history, ctx)`` returns the workload result: one entry per error type
+found, ``valid?``, ``error-types`` and ``bad-error-types`` (sorted),
+``info-txn-causes`` and ``worst-realtime-lag``. Every error type fails the
+test except the ones Jepsen tolerates in Maelstrom's configuration (no ww
+dependencies, assign rather than subscribe): ``int-send-skip``, the G0 family
+and the PL-1 cycle-exists types, none of which this graph can even produce
+but ``int-send-skip``.
+
+Where this checker departs from Jepsen's, on purpose:
+
+* a poll returning a message nobody sent is the anomaly ``no-writer-of-value``
+  (Jepsen throws and the workload ends ``unknown``);
+* no crash on keys that were polled but never returned a message, or on huge
+  or sparse offsets (Jepsen indexes and allocates by offset);
+* ``unseen`` is exactly the acknowledged messages no ok poll returned (Jepsen's
+  running difference can briefly count a key's polled messages as unseen);
+* an assign with seek-to-beginning resets the poll-order basis of its process
+  (see sequences.py).
+
+The analyses live in their own modules: transactions (parsing), version_order,
+sequences, visibility and realtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from glome.bench.history import CheckContext, Op
+from glome.bench.workloads.kafka import realtime, sequences, transactions, version_order, visibility
+
+#: error types that do not make the test invalid (Jepsen's allowed-error-types)
+ALLOWED_ERROR_TYPES = frozenset(
+    {
+        "int-send-skip",
+        "G0",
+        "G0-process",
+        "G0-realtime",
+        "PL-1-cycle-exists",
+        "strong-PL-1-cycle-exists",
+    }
+)
+
+
+def _by_delta(errors: list) -> list:
+    return sorted(errors, key=lambda error: error["delta"])
+
+
+#: how each error type keeps its examples small (Jepsen's condense-error)
+EXAMPLES: dict[str, Callable[[list], list]] = {
+    "duplicate": lambda errors: sorted(errors, key=lambda e: e["count"])[:32],
+    "inconsistent-offsets": lambda errors: sorted(errors, key=lambda e: len(e["values"]))[:32],
+    "G1c-realtime": lambda errors: sorted(errors, key=lambda e: len(e["steps"]))[:8],
+    "int-nonmonotonic-poll": lambda errors: _by_delta(errors)[:8],
+    "int-nonmonotonic-send": lambda errors: _by_delta(errors)[:8],
+    "nonmonotonic-poll": lambda errors: _by_delta(errors)[:8],
+    "nonmonotonic-send": lambda errors: _by_delta(errors)[:8],
+    "int-poll-skip": lambda errors: _by_delta(errors)[-8:],
+    "int-send-skip": lambda errors: _by_delta(errors)[-8:],
+    "poll-skip": lambda errors: _by_delta(errors)[-8:],
+    "no-writer-of-value": lambda errors: errors[:32],
+}
+
+
+def _condense(kind: str, errors: Any) -> Any:
+    if kind == "unseen":
+        return errors
+    if not isinstance(errors, list):
+        return {"count": 1, "errs": errors}
+    shorten = EXAMPLES.get(kind)
+    return {"count": len(errors), "errs": shorten(errors) if shorten else errors}
+
+
+def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHistory]:
+    """Every error type found -> its full list of cases (``unseen``: one map)."""
+    parsed = transactions.parse(history)
+    orders = version_order.build(parsed)
+    found: dict[str, Any] = {
+        "inconsistent-offsets": orders.inconsistent_offsets,
+        "duplicate": orders.duplicates,
+        "G1a": visibility.aborted_read_cases(parsed),
+        "lost-write": visibility.lost_write_cases(parsed, orders.orders),
+        "no-writer-of-value": visibility.unwritten_read_cases(parsed),
+        "nonmonotonic-send": sequences.nonmonotonic_send_cases(parsed, orders.orders),
+    }
+    for prefix, cases in (
+        ("int-", sequences.internal_poll_cases(parsed, orders.orders)),
+        ("", sequences.poll_cases(parsed, orders.orders)),
+    ):
+        found[f"{prefix}poll-skip"] = cases["skip"]
+        found[f"{prefix}nonmonotonic-poll"] = cases["nonmonotonic"]
+    sends = sequences.internal_send_cases(parsed, orders.orders)
+    found["int-send-skip"] = sends["skip"]
+    found["int-nonmonotonic-send"] = sends["nonmonotonic"]
+    future, any_wr_edge = realtime.scan_reads(parsed)
+    found["G1c-realtime"] = realtime.cycle_cases(parsed, history, future)
+    if not any_wr_edge and not realtime.has_realtime_edge(parsed):
+        found["empty-transaction-graph"] = True
+    found["unseen"] = visibility.unseen(parsed)
+    return {kind: cases for kind, cases in found.items() if cases}, parsed
+
+
+def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
+    found, parsed = anomalies(history)
+    error_types = sorted(found)
+    bad = [kind for kind in error_types if kind not in ALLOWED_ERROR_TYPES]
+    result: dict[str, Any] = {kind: _condense(kind, found[kind]) for kind in error_types}
+    result.update(
+        {
+            "valid?": not bad,
+            "worst-realtime-lag": realtime.worst_realtime_lag(parsed),
+            "bad-error-types": bad,
+            "error-types": error_types,
+            "info-txn-causes": parsed.info_causes,
+        }
+    )
+    return result

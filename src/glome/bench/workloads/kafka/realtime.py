@@ -1,0 +1,240 @@
+"""Realtime: the cycle check over wr + realtime edges, and the worst realtime lag.
+
+Jepsen hands Elle a graph over sends and polls with a wr edge from each send
+to every poll that returned its message and realtime edges (a -> b when the ok
+op a completed before b was invoked), and asks for strict serializability.
+Sends never read and polls never write, so wr edges only run send -> poll, and
+realtime alone is acyclic. Following any cycle, each wr step s_i -> p_i is
+followed by realtime steps to the next send s_(i+1), so p_i completed before
+s_(i+1) was invoked. If no poll completed before the invocation of the send it
+read from, every s_i was invoked before p_i completed, and the invocation times
+of the sends would strictly increase around the cycle: impossible. So the graph
+has a cycle exactly when some poll returned a message whose send was invoked
+only after that poll completed (a read from the future), and each strongly
+connected component holds such a pair. That makes the check linear in the
+reads for every valid history; only when future reads exist are the components
+computed (Tarjan on the graph, realtime order encoded as a chain of history
+positions so it needs no quadratic edge set) to count one ``G1c-realtime``
+per component, as Elle reports one cycle per component.
+
+``empty-transaction-graph`` is reported when that graph has no edge at all.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Any
+
+from glome.bench.history import INFO, OK
+from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
+from glome.bench.workloads.kafka.values import Hashable, thaw
+from glome.bench.workloads.kafka.version_order import Error
+
+NANOS = 1e9
+NO_LAG = {"time": 0.0, "lag": 0.0}
+
+
+@dataclass(slots=True)
+class FutureRead:
+    writer: Txn
+    reader: Txn
+    key: Hashable
+    message: Hashable
+
+
+def scan_reads(history: KafkaHistory) -> tuple[list[FutureRead], bool]:
+    """Every read from the future, and whether any wr edge exists."""
+    future: list[FutureRead] = []
+    any_edge = False
+    for txn in history.ok_polls:
+        completed = txn.comp_pos
+        for key, pairs in txn.reads.items():
+            writers = history.writer_of.get(key)
+            if writers is None:
+                continue
+            for _, message in pairs:
+                writer = writers.get(message)
+                if writer is None:
+                    continue
+                any_edge = True
+                if completed < writer.inv_pos:
+                    future.append(FutureRead(writer, txn, key, message))
+    return future, any_edge
+
+
+def has_realtime_edge(history: KafkaHistory) -> bool:
+    completions = [txn.comp_pos for txn in history.txns if txn.type == OK]
+    return bool(completions) and min(completions) < max(txn.inv_pos for txn in history.txns)
+
+
+def _components(history: KafkaHistory) -> dict[int, int]:
+    """id(txn) -> strongly connected component number, over wr + realtime."""
+    txns = history.txns
+    count = len(txns)
+    number = {id(txn): i for i, txn in enumerate(txns)}
+    positions = sorted({txn.inv_pos for txn in txns} | {t.comp_pos for t in txns if t.type == OK})
+    rank = {position: count + i for i, position in enumerate(positions)}
+    edges: list[list[int]] = [[] for _ in range(count + len(positions))]
+    for i in range(count, count + len(positions) - 1):
+        edges[i].append(i + 1)
+    for i, txn in enumerate(txns):
+        edges[rank[txn.inv_pos]].append(i)
+        if txn.type == OK:
+            edges[i].append(rank[txn.comp_pos])
+    for txn in history.ok_polls:
+        reader = number[id(txn)]
+        for key, pairs in txn.reads.items():
+            writers = history.writer_of.get(key, {})
+            for _, message in pairs:
+                writer = writers.get(message)
+                if writer is not None:
+                    edges[number[id(writer)]].append(reader)
+    component = _tarjan(edges)
+    return {id(txn): component[i] for i, txn in enumerate(txns)}
+
+
+def _tarjan(edges: list[list[int]]) -> list[int]:
+    """Component number per node (iterative Tarjan; recursion would overflow)."""
+    size = len(edges)
+    index = [-1] * size
+    low = [0] * size
+    on_stack = [False] * size
+    component = [-1] * size
+    stack: list[int] = []
+    counter = 0
+    components = 0
+    for root in range(size):
+        if index[root] != -1:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            targets = edges[node]
+            while child < len(targets):
+                target = targets[child]
+                child += 1
+                if index[target] == -1:
+                    work.append((node, child))
+                    work.append((target, 0))
+                    break
+                if on_stack[target]:
+                    low[node] = min(low[node], index[target])
+            else:
+                if low[node] == index[node]:
+                    while True:
+                        member = stack.pop()
+                        on_stack[member] = False
+                        component[member] = components
+                        if member == node:
+                            break
+                    components += 1
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+    return component
+
+
+def _explain(case: FutureRead) -> str:
+    writer, reader = case.writer, case.reader
+    reader_index = reader.op.get("index", reader.comp_pos)
+    writer_index = writer.op.get("index", writer.comp_pos)
+    return (
+        f"T1 = the {writer.type} send at index {writer_index}; T2 = the ok poll at index "
+        f"{reader_index}. T1 -wr-> T2: T2 returned message {thaw(case.message)!r} of key "
+        f"{thaw(case.key)!r}, which T1 sent. T2 -realtime-> T1: T2 completed before T1 was "
+        "invoked. So T2 read a message before anyone sent it: a cycle."
+    )
+
+
+def _cycle(case: FutureRead, invocation_of_writer: Any) -> Error:
+    return {
+        "type": "G1c-realtime",
+        "cycle": [case.writer.op, case.reader.op, case.writer.op],
+        "steps": [
+            {"type": "wr", "key": thaw(case.key), "value": thaw(case.message)},
+            {"type": "realtime", "a'": case.reader.op, "b": invocation_of_writer},
+        ],
+        "explanation": _explain(case),
+    }
+
+
+def cycle_cases(history: KafkaHistory, raw_history: list, future: list[FutureRead]) -> list[Error]:
+    """One G1c-realtime cycle per strongly connected component (empty when no future read)."""
+    if not future:
+        return []
+    component = _components(history)
+    first_per_component: dict[int, FutureRead] = {}
+    for case in sorted(future, key=lambda case: case.reader.comp_pos):
+        first_per_component.setdefault(component[id(case.writer)], case)
+    return [_cycle(case, raw_history[case.writer.inv_pos]) for case in first_per_component.values()]
+
+
+def _max_offsets(txn: Txn) -> dict[Hashable, int]:
+    """key -> highest offset this ok/info op shows to exist (Jepsen's op->max-offsets)."""
+    highest: dict[Hashable, int] = {}
+    if txn.f == SEND:
+        for key, offset, _ in txn.writes:
+            if type(offset) is int:
+                highest[key] = max(highest.get(key, 0), offset)
+    else:
+        for key, pairs in txn.reads.items():
+            offsets = [offset for offset, _ in pairs if type(offset) is int]
+            highest[key] = max(offsets, default=-1)
+    return highest
+
+
+def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
+    """The poll that was provably the most out of date, as Jepsen measures it.
+
+    For each key, offset i is known to exist from the completion time of the
+    first ok/info op showing an offset >= i. A poll invoked at t whose
+    process had read up to offset o of a key lags by t minus the time offset
+    o + 1 became known (0 if it never did). Times come out in seconds.
+    """
+    if not history.has_times:
+        return dict(NO_LAG)
+    known: dict[Hashable, tuple[list[int], list[int]]] = {}
+    for txn in history.txns:
+        if txn.type != OK and txn.type != INFO:
+            continue
+        for key, offset in _max_offsets(txn).items():
+            if offset < 0:
+                continue
+            steps = known.get(key)
+            if steps is None:
+                steps = known[key] = ([], [])
+            if not steps[0] or offset > steps[0][-1]:
+                steps[0].append(offset)
+                steps[1].append(txn.op["time"])
+    worst: tuple[int, int, Any, Hashable] | None = None
+    offsets_by_process: dict[Any, dict[Hashable, int]] = {}
+    for event in history.events:
+        if event.type != OK:
+            continue
+        if type(event) is Assign:
+            held = offsets_by_process.get(event.process, {})
+            offsets_by_process[event.process] = {key: held.get(key, -1) for key in event.keys}
+            continue
+        if event.f == SEND:
+            continue
+        held = offsets_by_process.setdefault(event.process, {})
+        for key, offset in _max_offsets(event).items():
+            held[key] = max(held.get(key, offset), offset)
+        started = event.invoke_time
+        for key, offset in held.items():
+            steps = known.get(key)
+            lag = 0
+            if steps is not None and offset + 1 <= steps[0][-1]:
+                lag = max(0, started - steps[1][bisect_left(steps[0], offset + 1)])
+            if worst is None or lag > worst[0]:
+                worst = (lag, started, event.process, key)
+    if worst is None:
+        return dict(NO_LAG)
+    lag, started, process, key = worst
+    return {"time": started / NANOS, "lag": lag / NANOS, "process": process, "key": thaw(key)}

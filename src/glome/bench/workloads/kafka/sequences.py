@@ -1,0 +1,148 @@
+"""Order checks: polls and sends must walk each log forward, one message at a time.
+
+Each check compares the dense indexes (version_order.py) of two messages; when
+either index is unknown the step counts as +1, i.e. no evidence either way.
+
+* ``int-poll-skip`` / ``int-nonmonotonic-poll``: consecutive messages of one
+  key inside one poll must be adjacent in the log.
+* ``poll-skip`` / ``nonmonotonic-poll``: per process, the first message a poll
+  returns for a key must directly follow the last message the previous ok poll
+  of that process returned for it. An empty list for a key resets the basis. An
+  ok or indeterminate assign keeps the basis only for the keys it still holds;
+  an assign with seek-to-beginning rewinds the consumer on purpose, so it keeps
+  none (Jepsen keeps them, but Maelstrom only seeks right after a crash, where
+  the new process has no basis anyway).
+* ``nonmonotonic-send``: per process, the first message an ok or indeterminate
+  send wrote to a key must come after the last one the previous such send of
+  that process wrote there.
+* ``int-send-skip`` / ``int-nonmonotonic-send``: consecutive messages of one
+  key inside one send op (only ops carrying several send micro-ops).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from glome.bench.history import INFO, INVOKE, OK
+from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
+from glome.bench.workloads.kafka.values import Hashable, thaw
+from glome.bench.workloads.kafka.version_order import Error, KeyOrder
+
+NO_ORDER = KeyOrder()
+#: the basis a poll leaves when it returned no message for a key
+NOTHING = object()
+
+
+def _classify(
+    order: KeyOrder, key: Hashable, before: Hashable, low: int, after: Hashable, high: int
+) -> tuple[str, Error]:
+    """("skip", error) or ("nonmonotonic", error) for a step whose delta is not 1."""
+    delta = high - low
+    error: Error = {"key": thaw(key), "values": [thaw(before), thaw(after)], "delta": delta}
+    if delta > 1:
+        error["skipped"] = order.between(low, high)
+        return "skip", error
+    return "nonmonotonic", error
+
+
+def _step(
+    order: KeyOrder, key: Hashable, before: Hashable, after: Hashable
+) -> tuple[str, Error] | None:
+    """The anomaly in the step from ``before`` to ``after``, if both indexes are known."""
+    low = order.index_of.get(before)
+    high = order.index_of.get(after)
+    if low is None or high is None or high - low == 1:
+        return None
+    return _classify(order, key, before, low, after, high)
+
+
+def internal_poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+    cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
+    for txn in history.ok_polls:
+        for key, pairs in txn.reads.items():
+            order = orders.get(key, NO_ORDER)
+            index_of = order.index_of
+            previous_index = None
+            previous = None
+            for _, message in pairs:
+                index = index_of.get(message)
+                if index is not None and previous_index is not None and index - previous_index != 1:
+                    kind, error = _classify(order, key, previous, previous_index, message, index)
+                    error["op"] = txn.op
+                    cases[kind].append(error)
+                previous_index = index
+                previous = message
+    return cases
+
+
+def poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+    cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
+    for events in history.by_process.values():
+        last_read: dict[Hashable, tuple[Txn, Any]] = {}
+        for event in events:
+            if type(event) is Assign:
+                if event.type == OK or event.type == INFO:
+                    kept = set() if event.seek_to_beginning else set(event.keys)
+                    last_read = {key: last for key, last in last_read.items() if key in kept}
+                continue
+            if event.type != OK or event.f == SEND:
+                continue
+            for key, pairs in event.reads.items():
+                last = last_read.get(key)
+                if last is not None and pairs and last[1] is not NOTHING:
+                    step = _step(orders.get(key, NO_ORDER), key, last[1], pairs[0][1])
+                    if step is not None:
+                        kind, error = step
+                        error["ops"] = [last[0].op, event.op]
+                        cases[kind].append(error)
+                last_read[key] = (event, pairs[-1][1] if pairs else NOTHING)
+    return cases
+
+
+def _per_key(writes: list) -> dict[Hashable, list[Hashable]]:
+    by_key: dict[Hashable, list[Hashable]] = {}
+    for key, _, message in writes:
+        by_key.setdefault(key, []).append(message)
+    return by_key
+
+
+def nonmonotonic_send_cases(history: KafkaHistory, orders: dict) -> list[Error]:
+    cases: list[Error] = []
+    for events in history.by_process.values():
+        last_sent: dict[Hashable, tuple[Txn, Hashable]] = {}
+        for event in events:
+            if event.type != OK and event.type != INFO:
+                continue
+            if type(event) is Assign:
+                kept = set(event.keys)
+                last_sent = {key: last for key, last in last_sent.items() if key in kept}
+                continue
+            if event.f != SEND:
+                continue
+            for key, messages in _per_key(event.writes).items():
+                last = last_sent.get(key)
+                if last is not None:
+                    step = _step(orders.get(key, NO_ORDER), key, last[1], messages[0])
+                    if step is not None and step[0] == "nonmonotonic":
+                        error = step[1]
+                        error["ops"] = [last[0].op, event.op]
+                        cases.append(error)
+                last_sent[key] = (event, messages[-1])
+    return cases
+
+
+def internal_send_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+    cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
+    for txn in history.sends:
+        if len(txn.writes) < 2 or txn.type == INVOKE:
+            continue
+        for key, messages in _per_key(txn.writes).items():
+            order = orders.get(key, NO_ORDER)
+            for before, after in pairwise(messages):
+                step = _step(order, key, before, after)
+                if step is not None:
+                    kind, error = step
+                    error["op"] = txn.op
+                    cases[kind].append(error)
+    return cases

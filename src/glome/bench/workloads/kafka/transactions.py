@@ -1,0 +1,202 @@
+"""One pass over the history: the sends, polls and assigns the analyses read.
+
+Every completed client ``send``/``poll``/``assign`` becomes a record holding its
+completion op, the position of its invocation and completion in the history
+(realtime order), and its payload parsed once: the messages a send wrote and
+the ``[offset, message]`` pairs an ok poll returned, with keys and messages
+frozen (see values.py). An invocation that never completed counts as an
+indeterminate (info) completion placed after the last op, so a message it may
+have written still has a writer.
+
+A send's message is the pair ``[offset, msg]`` on an ok completion and the bare
+``msg`` otherwise (a failed or indeterminate completion carries its
+invocation's value), as the Maelstrom client records them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
+from glome.bench.workloads.kafka.values import Hashable, freeze
+
+SEND = "send"
+POLL = "poll"
+ASSIGN = "assign"
+SEEK_TO_BEGINNING = "seek-to-beginning?"
+
+Offset = Any  # an int from the service, or None when the offset is unknown
+
+
+@dataclass(slots=True, eq=False)
+class Txn:
+    """A completed send or poll."""
+
+    op: Op
+    f: str
+    type: str
+    process: Any
+    inv_pos: int
+    comp_pos: int
+    invoke_time: int | None
+    #: (key, offset, message) per send micro-op
+    writes: list[tuple[Hashable, Offset, Hashable]] = field(default_factory=list)
+    #: key -> [(offset, message)] as an ok poll returned them
+    reads: dict[Hashable, list[tuple[Offset, Hashable]]] = field(default_factory=dict)
+
+
+@dataclass(slots=True, eq=False)
+class Assign:
+    """A completed assign: the keys a consumer holds from now on."""
+
+    op: Op
+    type: str
+    process: Any
+    keys: list[Hashable]
+    seek_to_beginning: bool
+
+
+Event = Txn | Assign
+
+
+@dataclass(slots=True)
+class KafkaHistory:
+    """The parsed history; every list is in completion (history) order."""
+
+    length: int
+    events: list[Event]
+    txns: list[Txn]
+    ok_polls: list[Txn]
+    sends: list[Txn]
+    by_process: dict[Any, list[Event]]
+    #: key -> message -> the last send completion that wrote it
+    writer_of: dict[Hashable, dict[Hashable, Txn]]
+    #: key -> every message an ok poll returned
+    ok_reads: dict[Hashable, set[Hashable]]
+    #: distinct errors of indeterminate sends and polls, in history order
+    info_causes: list[Any]
+    has_times: bool
+
+
+def _writes(op: Op, kind: str) -> list[tuple[Hashable, Offset, Hashable]]:
+    writes = []
+    for mop in op.get("value") or ():
+        if mop[0] != SEND:
+            continue
+        written = mop[2]
+        if kind == OK and type(written) is list and len(written) == 2:
+            offset, message = written
+        else:
+            offset, message = None, written
+        writes.append((freeze(mop[1]), offset, freeze(message)))
+    return writes
+
+
+def _reads(op: Op) -> dict[Hashable, list[tuple[Offset, Hashable]]]:
+    reads: dict[Hashable, list[tuple[Offset, Hashable]]] = {}
+    for mop in op.get("value") or ():
+        if mop[0] != POLL or len(mop) < 2 or not isinstance(mop[1], dict):
+            continue
+        for key, pairs in mop[1].items():
+            into = reads.setdefault(freeze(key), [])
+            for offset, message in pairs or ():
+                into.append((offset, freeze(message)))
+    return reads
+
+
+def _freeze_cause(error: Any) -> Any:
+    return freeze(error) if isinstance(error, (list, dict)) else error
+
+
+def parse(history: list[Op]) -> KafkaHistory:
+    """Index ``history`` (client ops of any workload shape; others are skipped)."""
+    events: list[Event] = []
+    open_invocations: dict[Any, tuple[int, Op]] = {}
+    causes: dict[Any, Any] = {}
+    has_times = True
+    for pos, op in enumerate(history):
+        process = op.get("process")
+        if process == NEMESIS:
+            continue
+        f = op.get("f")
+        if f != SEND and f != POLL and f != ASSIGN:
+            continue
+        kind = op["type"]
+        if kind == INVOKE:
+            open_invocations[process] = (pos, op)
+            continue
+        inv_pos, invocation = open_invocations.pop(process, (pos, op))
+        if "time" not in op or "time" not in invocation:
+            has_times = False
+        events.append(_event(op, kind, process, inv_pos, invocation, pos))
+        if kind == INFO and f != ASSIGN:
+            error = op.get("error")
+            causes.setdefault(_freeze_cause(error), error)
+    end = len(history)
+    for inv_pos, invocation in sorted(open_invocations.values(), key=lambda item: item[0]):
+        completion = {**invocation, "type": INFO}
+        events.append(_event(completion, INFO, invocation.get("process"), inv_pos, invocation, end))
+    return _index(events, end, list(causes.values()), has_times)
+
+
+def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: int) -> Event:
+    f = op["f"]
+    if f == ASSIGN:
+        keys = [freeze(key) for key in op.get("value") or ()]
+        return Assign(op, kind, process, keys, bool(op.get(SEEK_TO_BEGINNING)))
+    txn = Txn(op, f, kind, process, inv_pos, pos, invocation.get("time"))
+    if f == SEND:
+        txn.writes = _writes(op, kind)
+    elif kind == OK:
+        txn.reads = _reads(op)
+    return txn
+
+
+def _index(events: list[Event], length: int, causes: list[Any], has_times: bool) -> KafkaHistory:
+    txns: list[Txn] = []
+    ok_polls: list[Txn] = []
+    sends: list[Txn] = []
+    by_process: dict[Any, list[Event]] = {}
+    writer_of: dict[Hashable, dict[Hashable, Txn]] = {}
+    ok_reads: dict[Hashable, set[Hashable]] = {}
+    for event in events:
+        by_process.setdefault(event.process, []).append(event)
+        if type(event) is Assign:
+            continue
+        txns.append(event)
+        if event.f == SEND:
+            sends.append(event)
+            for key, _, message in event.writes:
+                writers = writer_of.get(key)
+                if writers is None:
+                    writers = writer_of[key] = {}
+                writers[message] = event
+        elif event.type == OK:
+            ok_polls.append(event)
+            for key, pairs in event.reads.items():
+                seen = ok_reads.get(key)
+                if seen is None:
+                    seen = ok_reads[key] = set()
+                seen.update([message for _, message in pairs])
+    return KafkaHistory(
+        length=length,
+        events=events,
+        txns=txns,
+        ok_polls=ok_polls,
+        sends=sends,
+        by_process=by_process,
+        writer_of=writer_of,
+        ok_reads=ok_reads,
+        info_causes=causes,
+        has_times=has_times,
+    )
+
+
+def must_have_committed(txn: Txn, ok_reads: dict[Hashable, set[Hashable]]) -> bool:
+    """Ok sends happened; an indeterminate one did if an ok poll saw one of its messages."""
+    if txn.type == OK:
+        return True
+    if txn.type != INFO:
+        return False
+    return any(message in ok_reads.get(key, ()) for key, _, message in txn.writes)
