@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 from glome.bench.checkers.linear import BUDGET_EXTRA, Budget, check
 from glome.bench.checkers.linear.synthetic import Shape, history
@@ -111,3 +112,23 @@ def test_each_key_is_stored_under_independent(tmp_path: Path) -> None:
         "{:index 4, :time 4000, :type :invoke, :process 0, :f :write, :value 2}",
         "{:index 5, :time 5000, :type :ok, :process 0, :f :write, :value 2}",
     ]
+
+
+def test_a_key_that_fails_gets_a_picture(tmp_path: Path) -> None:
+    ops = build(
+        *write(0, 1, 1),
+        *write(0, 2, 3),
+        (2, "invoke", "write", [2, 4]),
+        (2, "info", "write", [2, 4]),
+        *write(0, 2, 5),
+        *read(1, 2, 3),
+    )
+    run(ops, store=tmp_path)
+    assert not (tmp_path / "independent" / "1" / "linear.svg").exists()
+    picture = ElementTree.parse(tmp_path / "independent" / "2" / "linear.svg").getroot()
+    texts = [element.text for element in picture.iter("{http://www.w3.org/2000/svg}text")]
+    assert "op 9 could not be linearized" in texts
+    assert "write 5 → 5, read 3 → can't read 3 from register 5" in texts
+    bars = picture.findall("{http://www.w3.org/2000/svg}rect")
+    assert [bar.get("stroke") for bar in bars].count("#FF1E90") == 1
+    assert {bar.get("fill") for bar in bars} == {"#6DB6FE", "#FFAA26"}

@@ -5,7 +5,8 @@ Shape of the result, as Maelstrom's independent linearizable checker:
 "failures": [keys whose result is false]}``. Each key's search runs under a
 budget (seconds and memoised configurations) and yields ``"unknown"`` when
 it runs out, so a pathological key cannot hang the analysis. With a store
-directory, each key's results and history also go to ``independent/<key>/``.
+directory, each key's results and history also go to ``independent/<key>/``,
+with a ``linear.svg`` picture for a key that is not linearizable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from glome._fast import load
-from glome.bench.checkers.linear.prepare import KeyProblem, identity, split_by_key
+from glome.bench.checkers.linear import svg
+from glome.bench.checkers.linear.prepare import KeyProblem, identity, sort_key, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.results import merge_valid, write_history, write_results
@@ -23,6 +25,7 @@ from glome.bench.results import merge_valid, write_history, write_results
 ANALYZER = "wgl"
 _search = load("linear").search
 INDEPENDENT_DIR = "independent"
+SVG_FILE = "linear.svg"
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,6 @@ def _result_key(key: Any) -> Any:
     return key
 
 
-def _order(key: Any) -> tuple[int, Any, str]:
-    """Sorted as Jepsen's sorted-map sorts one key type: numbers, then strings, then others."""
-    if isinstance(key, int | float) and not isinstance(key, bool):
-        return 0, key, ""
-    if isinstance(key, str):
-        return 1, 0, key
-    return 2, 0, str(identity(key))
-
-
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     """Check every key of a lin-kv history; see the module docstring for the shape."""
     budget = ctx.extra.get(BUDGET_EXTRA) or Budget()
@@ -91,7 +85,7 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
         deadline = min(time.monotonic() + budget.key_seconds, started + budget.total_seconds)
         linearizable[index] = check_key(problems[index], deadline, budget.key_configs)
     results: dict[Any, dict[str, Any]] = {}
-    for index in sorted(range(len(problems)), key=lambda i: _order(problems[i].key)):
+    for index in sorted(range(len(problems)), key=lambda i: sort_key(problems[i].key)):
         outcome = linearizable[index]
         key = _result_key(problems[index].key)
         results[key] = {
@@ -104,6 +98,8 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
             directory.mkdir(parents=True, exist_ok=True)
             write_results(directory, results[key])
             write_history(directory, problems[index].ops)
+            if outcome["valid?"] is False and "final-paths" in outcome:
+                (directory / SVG_FILE).write_text(svg.render(problems[index], outcome))
     return {
         "valid?": merge_valid(*(result["valid?"] for result in results.values())),
         "results": results,

@@ -97,6 +97,15 @@ def identity(value: Any) -> Hashable:
     return "json", json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def sort_key(value: Any) -> tuple[int, Any, str]:
+    """Orders keys (and processes) as Jepsen sorts one type: numbers, strings, then others."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return 0, value, ""
+    if isinstance(value, str):
+        return 1, 0, value
+    return 2, 0, str(identity(value))
+
+
 def _is_keyed(op: Op) -> bool:
     value = op.get("value")
     return op.get("f") in CODES and isinstance(value, list | tuple) and len(value) == 2
