@@ -22,12 +22,7 @@ BOTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 def outcomes(problem: KeyProblem, config_limit: int = 10**9) -> list[tuple]:
     arguments = (
-        problem.codes(),
-        problem.args_a(),
-        problem.args_b(),
-        problem.step_tuples(),
-        problem.info_calls,
-        problem.info_kinds,
+        *problem.search_arguments(),
         math.inf,
         config_limit,
     )

@@ -47,12 +47,7 @@ def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[s
     if problem.error is not None:
         return {"valid?": UNKNOWN, "error": problem.error}
     status, furthest, final_state, arrivals, explored = _search(
-        problem.codes(),
-        problem.args_a(),
-        problem.args_b(),
-        problem.step_tuples(),
-        problem.info_calls,
-        problem.info_kinds,
+        *problem.search_arguments(),
         deadline,
         config_limit,
     )

@@ -70,21 +70,21 @@ class KeyProblem:
     info_kinds: list[int] = field(default_factory=list)  # equal kinds are interchangeable
     values: list[Any] = field(default_factory=lambda: [None])  # interned id -> value
 
-    def codes(self) -> list[int]:
-        return [call.code for call in self.calls]
-
-    def args_a(self) -> list[int]:
-        return [call.arg_a for call in self.calls]
-
-    def args_b(self) -> list[int]:
-        return [call.arg_b for call in self.calls]
-
-    def step_tuples(self) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...], int]]:
-        """The return steps as plain tuples, the form the compiled search takes."""
-        return [
+    def search_arguments(self) -> tuple:
+        """The problem as the search takes it: per call (code, arg a, arg b), the
+        return steps as plain tuples, and the indeterminate calls with their kinds."""
+        steps = [
             (step.call, step.slot, step.open_slots, step.open_calls, step.infos_invoked)
             for step in self.steps
         ]
+        return (
+            [call.code for call in self.calls],
+            [call.arg_a for call in self.calls],
+            [call.arg_b for call in self.calls],
+            steps,
+            self.info_calls,
+            self.info_kinds,
+        )
 
 
 _PLAIN = (int, str, type(None))  # exact types whose Python equality is JSON's
