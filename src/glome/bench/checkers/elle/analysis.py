@@ -1,0 +1,303 @@
+"""What the rw-register and list-append checkers share: the transactions of a
+history, the realtime and process orders, cycle search over the whole
+dependency graph, and Elle's result map (verdict, anomaly types, the models
+ruled out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from glome.bench.checkers.elle import graph as g
+from glome.bench.checkers.elle import models
+from glome.bench.history import FAIL, INVOKE, OK, UNKNOWN, Op, is_client_op
+
+#: How long the search may spend on one strongly connected component (Elle's default).
+CYCLE_SEARCH_TIMEOUT_MS = 1000
+
+Mop = list[Any]
+
+
+class HistoryError(Exception):
+    """A history these checkers cannot interpret (Elle stops with an error and
+    the verdict is unknown): duplicate writes of one value, mixed key types …"""
+
+
+@dataclass
+class Txns:
+    """The transactions of a history, indexed by history index.
+
+    ``history`` holds the client txn ops in order (invocations included);
+    ``completion`` maps an invocation's index to its completion."""
+
+    history: list[Op]
+    by_index: dict[int, Op]
+    completion: dict[int, Op]
+    invocation: dict[int, Op]
+    _reads: dict[int, dict[Any, Any]] = field(default_factory=dict)
+    _writes: dict[int, dict[Any, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, history: Iterable[Op]) -> Txns:
+        ops = [op for op in history if is_client_op(op) and op.get("f") == "txn"]
+        completion: dict[int, Op] = {}
+        invocation: dict[int, Op] = {}
+        open_by_process: dict[Any, Op] = {}
+        for op in ops:
+            if op["type"] == INVOKE:
+                open_by_process[op["process"]] = op
+            else:
+                start = open_by_process.pop(op["process"], None)
+                if start is not None:
+                    completion[start["index"]] = op
+                    invocation[op["index"]] = start
+        return cls(ops, {op["index"]: op for op in ops}, completion, invocation)
+
+    def of_type(self, *types: str) -> list[Op]:
+        return [op for op in self.history if op["type"] in types]
+
+    def ext_reads(self, op: Op) -> dict[Any, Any]:
+        """``ext_reads`` of the op's transaction, computed once."""
+        found = self._reads.get(op["index"])
+        if found is None:
+            found = self._reads[op["index"]] = ext_reads(op["value"])
+        return found
+
+    def ext_writes(self, op: Op) -> dict[Any, Any]:
+        """``ext_writes`` of the op's transaction, computed once."""
+        found = self._writes.get(op["index"])
+        if found is None:
+            found = self._writes[op["index"]] = ext_writes(op["value"])
+        return found
+
+
+def ext_reads(txn: Sequence[Mop], read_f: str = "r") -> dict[Any, Any]:
+    """key -> value of each key's first read, when no write of the key preceded it:
+    what the transaction observed of the world outside it."""
+    reads: dict[Any, Any] = {}
+    written: set[Any] = set()
+    for f, k, v in txn:
+        if f == read_f:
+            if k not in written and k not in reads:
+                reads[k] = v
+        else:
+            written.add(k)
+    return reads
+
+
+def ext_writes(txn: Sequence[Mop], read_f: str = "r") -> dict[Any, Any]:
+    """key -> value of each key's last write: what the transaction left behind."""
+    return {k: v for f, k, v in txn if f != read_f}
+
+
+def failed_writes(txns: Txns, write_f: str) -> dict[Any, dict[Any, int]]:
+    """key -> value -> index of the failed transaction that wrote it."""
+    failed: dict[Any, dict[Any, int]] = {}
+    for op in txns.of_type(FAIL):
+        for f, k, v in op["value"]:
+            if f == write_f:
+                failed.setdefault(k, {})[v] = op["index"]
+    return failed
+
+
+def intermediate_writes(txns: Txns, write_f: str) -> dict[Any, dict[Any, int]]:
+    """key -> value -> index of a transaction that wrote the value and then
+    overwrote it (or appended after it) itself."""
+    intermediate: dict[Any, dict[Any, int]] = {}
+    for op in txns.history:
+        last: dict[Any, Any] = {}
+        for f, k, v in op["value"]:
+            if f == write_f:
+                if k in last:
+                    intermediate.setdefault(k, {})[last[k]] = op["index"]
+                last[k] = v
+    return intermediate
+
+
+_NOT_READ = object()
+
+
+def lost_update_cases(txns: Txns, write_f: str) -> list[dict[Any, Any]]:
+    """Committed transactions that read the same version of a key and both
+    wrote it: one of their updates was lost, whatever the version order."""
+    by_read: dict[Any, dict[Any, tuple[Any, list[Op]]]] = {}
+    for op in txns.of_type(OK):
+        reads: dict[Any, Any] = {}
+        written: set[Any] = set()
+        for f, k, v in op["value"]:
+            read = reads.get(k, _NOT_READ)
+            if f == write_f and k not in written:
+                if read is not _NOT_READ:
+                    values = by_read.setdefault(k, {})
+                    values.setdefault(_hashable(read), (read, []))[1].append(op)
+                    written.add(k)
+            elif f != write_f and read is _NOT_READ:
+                reads[k] = v
+    return [
+        {"key": k, "value": read, "txns": ops}
+        for k, values in by_read.items()
+        for read, ops in values.values()
+        if len(ops) >= 2
+    ]
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def realtime_edges(txns: Txns, graph: g.TxnGraph) -> None:
+    """T1 -> T2 when T1 completed ok before T2 was invoked, as a transitive
+    reduction: each invocation links from the completions not yet implied."""
+    frontier: set[int] = set()
+    preceded_by: dict[int, set[int]] = {}
+    for op in txns.history:
+        if op["type"] == INVOKE:
+            done = txns.completion.get(op["index"])
+            if done is not None:
+                for earlier in frontier:
+                    graph.link(earlier, done["index"], g.REALTIME)
+                preceded_by[done["index"]] = set(frontier)
+        elif op["type"] == OK:
+            frontier -= preceded_by.get(op["index"], set())
+            frontier.add(op["index"])
+
+
+def process_edges(txns: Txns, graph: g.TxnGraph) -> None:
+    """T1 -> T2 when one process committed T1 and then T2."""
+    last: dict[Any, int] = {}
+    for op in txns.of_type(OK):
+        previous = last.get(op["process"])
+        if previous is not None:
+            graph.link(previous, op["index"], g.PROCESS)
+        last[op["process"]] = op["index"]
+
+
+def order_rels(consistency_models: Iterable[str]) -> int:
+    """The extra order a requested model needs: realtime if any reportable type
+    is a -realtime one, else process if any is -process, else none."""
+    reportable = models.reportable_anomaly_types(consistency_models)
+    if any(t.endswith("-realtime") for t in reportable):
+        return g.REALTIME
+    if any(t.endswith("-process") for t in reportable):
+        return g.PROCESS
+    return 0
+
+
+def add_order_edges(txns: Txns, graph: g.TxnGraph, consistency_models: Sequence[str]) -> None:
+    rels = order_rels(consistency_models)
+    if rels == g.REALTIME:
+        realtime_edges(txns, graph)
+    elif rels == g.PROCESS:
+        process_edges(txns, graph)
+
+
+class Explainer(Protocol):
+    """Says, as data, why transaction a precedes b by relation ``rel``."""
+
+    def explain(self, a: Op, b: Op, rel: int) -> dict[str, Any]: ...
+
+
+@dataclass
+class OrderExplainer:
+    """Explains realtime and process steps; defers data steps to ``data``."""
+
+    txns: Txns
+    data: Explainer
+
+    def explain(self, a: Op, b: Op, rel: int) -> dict[str, Any]:
+        if rel == g.REALTIME:
+            return {"type": "realtime", "a'": a, "b": self.txns.invocation.get(b["index"], b)}
+        if rel == g.PROCESS:
+            return {"type": "process", "process": a["process"]}
+        return self.data.explain(a, b, rel)
+
+
+@dataclass
+class CycleAnalysis:
+    """The dependency graph, its cyclic components and what was found in them."""
+
+    graph: g.TxnGraph
+    components: list[list[int]]
+    priority: Sequence[int]
+    explainer: Explainer
+    txns: Txns
+    anomalies: dict[str, list[Any]] = field(default_factory=dict)
+
+    def explain_cycle(self, cycle: g.Cycle) -> dict[str, Any]:
+        ops = [self.txns.by_index[v] for v in cycle.vertices]
+        steps = [
+            self.explainer.explain(ops[i], ops[(i + 1) % len(ops)], label)
+            for i, label in enumerate(cycle.labels)
+        ]
+        return {"type": cycle.type, "cycle": [*ops, ops[0]], "steps": steps}
+
+
+def find_cycles(
+    graph: g.TxnGraph,
+    txns: Txns,
+    priority: Sequence[int],
+    explainer: Explainer,
+    timeout_ms: float = CYCLE_SEARCH_TIMEOUT_MS,
+) -> CycleAnalysis:
+    """Searches every cyclic component of the graph for cycle anomalies."""
+    analysis = CycleAnalysis(graph, g.cyclic_components(graph), priority, explainer, txns)
+    found = analysis.anomalies
+    if len(graph) == 0:
+        found["empty-transaction-graph"] = True
+    for component in analysis.components:
+        findings = g.search_component(graph.select(component), priority, timeout_ms / 1000)
+        for case in findings.existence:
+            found.setdefault(case["type"], []).append(case)
+        if findings.timed_out is not None:
+            found.setdefault("cycle-search-timeout", []).append(findings.timed_out)
+        for cycle in findings.cycles:
+            found.setdefault(cycle.type, []).append(analysis.explain_cycle(cycle))
+    return analysis
+
+
+def _drop_redundant_existence(reportable: dict[str, Any]) -> dict[str, Any]:
+    """A cycle-exists anomaly adds nothing once a concrete anomaly rules its model out."""
+    concrete = [t for t in reportable if not t.endswith("-cycle-exists")]
+    ruled_out = models.anomalies_to_impossible_models(concrete)
+    redundant = {spec.anomaly for spec in g.EXISTENCE_SPECS if spec.model in ruled_out}
+    return {t: v for t, v in reportable.items() if t not in redundant}
+
+
+def result_map(consistency_models: Sequence[str], anomalies: dict[str, Any]) -> dict[str, Any]:
+    """Elle's verdict: false if a prohibited anomaly was found, unknown if only
+    the unknown-making ones were, else true; plus the models ruled out."""
+    prohibited = models.prohibited_anomaly_types(consistency_models)
+    reportable_types = models.reportable_anomaly_types(consistency_models)
+    bad = [t for t in anomalies if t in prohibited]
+    reportable = _drop_redundant_existence(
+        {t: v for t, v in anomalies.items() if t in reportable_types}
+    )
+    if not reportable:
+        return {"valid?": True}
+    return {
+        "valid?": False if bad else UNKNOWN,
+        "anomaly-types": sorted(reportable),
+        "anomalies": {t: reportable[t] for t in sorted(reportable)},
+        **models.boundary(anomalies),
+    }
+
+
+def consistency_models_of(ctx: Any, consistency_models: Sequence[str] | None) -> list[str]:
+    """The models to check: the explicit argument, else the test options, else
+    strict-serializable (Maelstrom's default)."""
+    if consistency_models is not None:
+        return list(consistency_models)
+    options = getattr(ctx, "options", None)
+    chosen = getattr(options, "consistency_models", None)
+    return list(chosen) if chosen else ["strict-serializable"]
+
+
+def guarded(analyse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Runs an analysis; a history or model it cannot interpret makes the
+    verdict unknown with the reason, as an exception inside Elle does."""
+    try:
+        return analyse()
+    except (HistoryError, models.UnknownModelError) as error:
+        return {"valid?": UNKNOWN, "error": str(error)}

@@ -1,0 +1,486 @@
+"""Transaction dependency graphs: strongly connected components, cycle search
+and cycle classification (Adya's G0 … G2-item and their -process/-realtime
+variants), the way Elle analyses a history.
+
+Vertices are transactions named by the history index of their completion.
+Every edge carries a bitmask of relations (ww, wr, rw, process, realtime).
+For classification each edge also has one *label*: the relation a reader is
+shown first (the checker's priority order, e.g. wr before ww before rw), so the
+type of a reported cycle always matches the explanation of its steps.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from glome.bench.checkers.elle import models
+
+WW, WR, RW, PROCESS, REALTIME = 1, 2, 4, 8, 16
+REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
+DATA_RELS = WW | WR | RW
+
+Adjacency = Mapping[int, Iterable[int]]
+
+
+class TxnGraph:
+    """A digraph over transaction ids whose edges are relation bitmasks."""
+
+    def __init__(self) -> None:
+        self.out: dict[int, dict[int, int]] = {}
+
+    def add_vertex(self, vertex: int) -> None:
+        self.out.setdefault(vertex, {})
+
+    def link(self, a: int, b: int, rel: int) -> None:
+        """Adds rel to a -> b. A self-edge only registers the vertex (Elle drops them)."""
+        edges = self.out.setdefault(a, {})
+        if a == b:
+            return
+        edges[b] = edges.get(b, 0) | rel
+        self.out.setdefault(b, {})
+
+    def __len__(self) -> int:
+        return len(self.out)
+
+    def rels_present(self) -> int:
+        mask = 0
+        for edges in self.out.values():
+            for rels in edges.values():
+                mask |= rels
+        return mask
+
+    def select(self, vertices: Iterable[int]) -> TxnGraph:
+        """The subgraph induced by ``vertices``."""
+        keep = set(vertices)
+        sub = TxnGraph()
+        for v in keep:
+            sub.out[v] = {w: r for w, r in self.out.get(v, {}).items() if w in keep}
+        return sub
+
+    def project(self, mask: int) -> dict[int, list[int]]:
+        """Adjacency keeping only edges with a relation in ``mask``."""
+        return {v: [w for w, r in edges.items() if r & mask] for v, edges in self.out.items()}
+
+
+def strongly_connected(adjacency: Adjacency, vertices: Iterable[int]) -> list[list[int]]:
+    """Tarjan's components (singletons included), sinks first: every component
+    comes after all components it can reach."""
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    on_stack: set[int] = set()
+    stack: list[int] = []
+    components: list[list[int]] = []
+    for root in vertices:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(adjacency.get(root, ())))]
+        while work:
+            vertex, successors = work[-1]
+            descended = False
+            for nxt in successors:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(adjacency.get(nxt, ()))))
+                    descended = True
+                    break
+                if nxt in on_stack and index[nxt] < low[vertex]:
+                    low[vertex] = index[nxt]
+            if descended:
+                continue
+            work.pop()
+            if work and low[vertex] < low[work[-1][0]]:
+                low[work[-1][0]] = low[vertex]
+            if low[vertex] == index[vertex]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == vertex:
+                        break
+                components.append(component)
+    return components
+
+
+def cyclic_components(graph: TxnGraph) -> list[list[int]]:
+    """Components of two or more transactions, each sorted, ordered by first index."""
+    found = [sorted(c) for c in strongly_connected(graph.project(-1), graph.out) if len(c) > 1]
+    return sorted(found)
+
+
+# --- cycle existence (a cheap proof that some model is violated) ------------
+
+
+@dataclass(frozen=True)
+class ExistenceSpec:
+    """A model whose dependency subgraph must be acyclic: ``base`` edges, plus
+    (for snapshot-isolation-like models) one ``extension`` hop after a base edge."""
+
+    model: str
+    base: int
+    extension: int = 0
+    base_names: tuple[str, ...] = ()
+    extension_names: tuple[str, ...] = ()
+
+    @property
+    def anomaly(self) -> str:
+        return f"{self.model}-cycle-exists"
+
+    def subgraph(self) -> list[Any]:
+        union = ["union", *self.base_names]
+        if not self.extension:
+            return union
+        return ["extension", union, ["union", *self.extension_names]]
+
+
+_WWS = ("ww", "wwp")
+_WRS = (*_WWS, "wr", "wrp")
+_RWS = ("rw", "rwp")
+
+EXISTENCE_SPECS: tuple[ExistenceSpec, ...] = (
+    ExistenceSpec("PL-1", WW, 0, _WWS),
+    ExistenceSpec("PL-2", WW | WR, 0, _WRS),
+    ExistenceSpec("PL-SI", WW | WR, RW, _WRS, _RWS),
+    ExistenceSpec("PL-2.99", WW | WR | RW, 0, (*_WRS, "rw")),
+    ExistenceSpec("PL-3", DATA_RELS, 0, (*_WRS, *_RWS)),
+    ExistenceSpec("strong-session-PL-1", WW | PROCESS, 0, (*_WWS, "process")),
+    ExistenceSpec("strong-session-PL-2", WW | WR | PROCESS, 0, (*_WRS, "process")),
+    ExistenceSpec(
+        "strong-session-snapshot-isolation", WW | WR | PROCESS, RW, (*_WRS, "process"), _RWS
+    ),
+    ExistenceSpec("strong-session-serializable", DATA_RELS | PROCESS, 0, (*_WRS, *_RWS, "process")),
+    ExistenceSpec("strong-PL-1", WW | REALTIME, 0, (*_WWS, "realtime")),
+    ExistenceSpec("strong-PL-2", WW | WR | REALTIME, 0, (*_WRS, "realtime")),
+    ExistenceSpec("strong-snapshot-isolation", WW | WR | REALTIME, RW, (*_WRS, "realtime"), _RWS),
+    ExistenceSpec("PL-SS", DATA_RELS | REALTIME, 0, (*_WRS, *_RWS, "realtime")),
+)
+
+
+def _existence_adjacency(graph: TxnGraph, spec: ExistenceSpec) -> dict[int, set[int]]:
+    base = graph.project(spec.base)
+    adjacency = {v: set(ws) for v, ws in base.items()}
+    if spec.extension:
+        hop = graph.project(spec.extension)
+        for v, ws in base.items():
+            for w in ws:
+                adjacency[v].update(hop.get(w, ()))
+    return adjacency
+
+
+def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
+    """For each model whose subgraph of this component has a cycle, the smallest
+    cyclic component as evidence; stronger models are then skipped."""
+    cases: list[dict[str, Any]] = []
+    ruled_out: set[str] = set()
+    present = graph.rels_present()
+    seen: dict[tuple[int, int], list[int] | None] = {}
+    for spec in EXISTENCE_SPECS:
+        if spec.model in ruled_out:
+            continue
+        key = (spec.base & present, spec.extension & present)
+        if key not in seen:
+            adjacency = _existence_adjacency(graph, spec)
+            cyclic = [
+                c
+                for c in strongly_connected(adjacency, graph.out)
+                if len(c) > 1 or c[0] in adjacency.get(c[0], ())
+            ]
+            seen[key] = min(cyclic, key=len) if cyclic else None
+        smallest = seen[key]
+        if smallest is None:
+            continue
+        cases.append(
+            {
+                "type": spec.anomaly,
+                "not": models.friendly(spec.model),
+                "subgraph": spec.subgraph(),
+                "scc-size": len(smallest),
+                "scc": sorted(smallest),
+            }
+        )
+        ruled_out |= models.impossible_models([spec.model])
+    return cases
+
+
+def anomalies_ruled_out_by_existence(cases: Sequence[dict[str, Any]]) -> set[str]:
+    """Cycle anomalies that cannot be present: those prohibited by a model whose
+    subgraph was found acyclic."""
+    impossible = models.impossible_models(case["not"] for case in cases)
+    possible = [spec.model for spec in EXISTENCE_SPECS if spec.model not in impossible]
+    return set(models.prohibited_anomaly_types(possible)) & set(CYCLE_SPECS)
+
+
+# --- searching for specific cycles ------------------------------------------
+
+NONE, SINGLE, NONADJACENT, ADJACENT = "none", "single", "nonadjacent", "adjacent"
+
+
+@dataclass(frozen=True)
+class CycleSpec:
+    """A simple cycle whose labels are all in ``labels`` (plus rw edges as the
+    ``rw`` rule allows), with at least one edge of every label in ``required``."""
+
+    name: str
+    labels: int
+    rw: str = NONE
+    required: int = 0
+
+
+def _variants(spec: CycleSpec) -> list[CycleSpec]:
+    return [
+        spec,
+        CycleSpec(f"{spec.name}-process", spec.labels | PROCESS, spec.rw, spec.required | PROCESS),
+        CycleSpec(
+            f"{spec.name}-realtime", spec.labels | REALTIME, spec.rw, spec.required | REALTIME
+        ),
+    ]
+
+
+_BASE_SPECS = (
+    CycleSpec("G0", WW),
+    CycleSpec("G1c", WW | WR, NONE, WR),
+    CycleSpec("G-single-item", WW | WR, SINGLE),
+    CycleSpec("G-nonadjacent-item", WW | WR, NONADJACENT),
+    CycleSpec("G2-item", WW | WR, ADJACENT),
+)
+
+#: Every cycle type the search can report. (G-single, G-nonadjacent and G2
+#: proper need predicate edges, which these workloads never produce.)
+CYCLE_SPECS: dict[str, CycleSpec] = {
+    spec.name: spec for base in _BASE_SPECS for spec in _variants(base)
+}
+
+
+def classify(labels: Sequence[int]) -> str:
+    """The anomaly a cycle with these step labels shows (Adya's taxonomy)."""
+    rws = sum(1 for label in labels if label == RW)
+    if rws == 1:
+        kind = "G-single-item"
+    elif rws > 1:
+        adjacent = any(labels[i] == RW and labels[i - 1] == RW for i in range(len(labels)))
+        kind = "G2-item" if adjacent else "G-nonadjacent-item"
+    elif WR in labels:
+        kind = "G1c"
+    elif WW in labels:
+        kind = "G0"
+    else:
+        raise ValueError(f"cannot classify a cycle of {labels}")
+    if REALTIME in labels:
+        return kind + "-realtime"
+    if PROCESS in labels:
+        return kind + "-process"
+    return kind
+
+
+class SearchTimeout(Exception):
+    """The cycle search in one component ran out of its time budget."""
+
+
+@dataclass
+class Cycle:
+    """A simple cycle: vertices[0] -> vertices[1] -> … -> vertices[0]; labels[i]
+    is the relation of the step leaving vertices[i]."""
+
+    vertices: list[int]
+    labels: list[int]
+
+    @property
+    def type(self) -> str:
+        return classify(self.labels)
+
+
+class LabeledComponent:
+    """One strongly connected component with a single label per edge."""
+
+    def __init__(self, graph: TxnGraph, priority: Sequence[int], deadline: float) -> None:
+        self.vertices = sorted(graph.out)
+        self.deadline = deadline
+        self.edges: dict[int, list[tuple[int, int]]] = {}
+        for v in self.vertices:
+            labelled = []
+            for w, rels in sorted(graph.out[v].items()):
+                labelled.append((w, next(rel for rel in priority if rels & rel)))
+            self.edges[v] = labelled
+
+    def _check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise SearchTimeout
+
+    def find(self, spec: CycleSpec) -> Cycle | None:
+        """A cycle matching ``spec``, shortest from its anchor edge, or None."""
+        path_labels = spec.labels | (RW if spec.rw in (NONADJACENT, ADJACENT) else 0)
+        edge_labels = path_labels | (RW if spec.rw != NONE else 0)
+        anchor = RW if spec.rw != NONE else (_rarest(self, spec.required) or WW)
+        path_adjacency = {
+            v: [w for w, label in ws if label & path_labels] for v, ws in self.edges.items()
+        }
+        reach, component_of = _reachability(path_adjacency, self.vertices)
+        for a in self.vertices:
+            for b, label in self.edges[a]:
+                if label != anchor or not (reach[component_of[b]] >> component_of[a]) & 1:
+                    continue
+                self._check_time()
+                found = self._close(spec, edge_labels, a, b, anchor)
+                if found is not None:
+                    return found
+        return None
+
+    def _close(
+        self, spec: CycleSpec, edge_labels: int, a: int, b: int, anchor: int
+    ) -> Cycle | None:
+        """Breadth-first over (vertex, progress) from b back to a, after a -> b."""
+        start = (b, spec.required & ~anchor, 1 if anchor == RW else 0, anchor == RW, False)
+        parents: dict[tuple, tuple | None] = {start: None}
+        labels_in: dict[tuple, int] = {}
+        queue = deque([start])
+        while queue:
+            state = queue.popleft()
+            vertex, need, rws, last_rw, adjacent = state
+            for nxt, label in self.edges[vertex]:
+                if not label & edge_labels or nxt == b:
+                    continue
+                if label == RW:
+                    if spec.rw == SINGLE or (spec.rw == NONADJACENT and last_rw):
+                        continue
+                    step = (nxt, need, min(rws + 1, 2), True, adjacent or last_rw)
+                else:
+                    step = (nxt, need & ~label, rws, False, adjacent)
+                if step in parents:
+                    continue
+                parents[step] = state
+                labels_in[step] = label
+                if nxt != a:
+                    queue.append(step)
+                elif _accepts(spec, step):
+                    cycle = _unwind(step, parents, labels_in, anchor)
+                    if cycle is not None:
+                        return cycle
+        return None
+
+
+def _accepts(spec: CycleSpec, state: tuple) -> bool:
+    _, need, rws, last_rw, adjacent = state
+    if need:
+        return False
+    if spec.rw == SINGLE:
+        return rws == 1
+    if spec.rw == NONADJACENT:
+        return rws >= 2 and not last_rw  # the closing edge meets the anchor rw
+    if spec.rw == ADJACENT:
+        return rws >= 2 and (adjacent or last_rw)
+    return True
+
+
+def _unwind(end: tuple, parents: dict, labels_in: dict, anchor: int) -> Cycle | None:
+    """The cycle a -> b -> … -> a ending in ``end``, or None if it repeats a vertex."""
+    vertices: list[int] = []
+    labels: list[int] = []
+    state: tuple | None = end
+    while parents.get(state) is not None:
+        vertices.append(state[0])
+        labels.append(labels_in[state])
+        state = parents[state]
+    assert state is not None
+    vertices.append(state[0])
+    vertices.reverse()  # b, …, a
+    labels.reverse()
+    cycle_vertices = [vertices[-1], *vertices[:-1]]  # a, b, …
+    if len(set(cycle_vertices)) != len(cycle_vertices):
+        return None
+    return Cycle(cycle_vertices, [anchor, *labels])
+
+
+def _rarest(component: LabeledComponent, required: int) -> int:
+    counts = {rel: 0 for rel in REL_NAMES if rel & required}
+    for ws in component.edges.values():
+        for _, label in ws:
+            if label in counts:
+                counts[label] += 1
+    return min(counts, key=lambda rel: (counts[rel], rel)) if counts else 0
+
+
+def _reachability(
+    adjacency: Adjacency, vertices: Sequence[int]
+) -> tuple[list[int], dict[int, int]]:
+    """Per component (Tarjan's numbering) the bitset of components it reaches."""
+    components = strongly_connected(adjacency, vertices)
+    component_of = {v: i for i, c in enumerate(components) for v in c}
+    reach = [0] * len(components)
+    for i, members in enumerate(components):  # sinks first
+        bits = 1 << i
+        for v in members:
+            for w in adjacency.get(v, ()):
+                j = component_of[w]
+                if j != i:
+                    bits |= reach[j]
+        reach[i] = bits
+    return reach, component_of
+
+
+def fallback_cycle(graph: TxnGraph, priority: Sequence[int]) -> Cycle:
+    """Some cycle of a strongly connected graph, found depth-first without a budget."""
+    component = LabeledComponent(graph, priority, deadline=float("inf"))
+    start = component.vertices[0]
+    path = [start]
+    position = {start: 0}
+    labels: list[int] = []
+    while True:
+        successors = component.edges[path[-1]]
+        back = next(((w, rel) for w, rel in successors if w in position), None)
+        if back is not None:
+            w, label = back
+            i = position[w]
+            return Cycle(path[i:], [*labels[i:], label])
+        w, label = next((w, rel) for w, rel in successors if w not in position)
+        position[w] = len(path)
+        path.append(w)
+        labels.append(label)
+
+
+@dataclass
+class ComponentFindings:
+    existence: list[dict[str, Any]]
+    cycles: list[Cycle]
+    timed_out: dict[str, Any] | None = None
+
+
+def search_component(
+    graph: TxnGraph, priority: Sequence[int], budget_seconds: float
+) -> ComponentFindings:
+    """Cycle anomalies in one strongly connected component, most severe first;
+    types implied by one already found, or impossible by cycle existence, are
+    skipped. Past the budget the search stops with a fallback cycle."""
+    existence = cycle_existence_cases(graph)
+    skip = anomalies_ruled_out_by_existence(existence)
+    component = LabeledComponent(graph, priority, time.monotonic() + budget_seconds)
+    cycles: list[Cycle] = []
+    searched: list[str] = []
+    for name in models.severity_order(CYCLE_SPECS):
+        if name in skip:
+            continue
+        searched.append(name)
+        try:
+            cycle = component.find(CYCLE_SPECS[name])
+        except SearchTimeout:
+            found_types = {c.type for c in cycles}
+            timeout = {
+                "type": "cycle-search-timeout",
+                "anomaly-spec-type": name,
+                "does-not-contain": [t for t in searched[:-1] if t not in found_types],
+                "scc-size": len(graph),
+            }
+            cycles.append(fallback_cycle(graph, priority))
+            return ComponentFindings(existence, cycles, timeout)
+        if cycle is not None:
+            cycles.append(cycle)
+            skip |= models.implied_anomalies([name])
+    return ComponentFindings(existence, cycles)
