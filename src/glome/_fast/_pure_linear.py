@@ -15,12 +15,14 @@ Two reductions keep the configuration space small:
   already seen (same step, state and open set) can do nothing that one could
   not, so it is pruned.
 
-Result tuple: (status, furthest, final_state, arrivals, explored) where status
-is "valid", "invalid", "timeout" or "config-limit"; furthest is the return
-step the search got to; final_state is the register at the end of the found
-linearization (valid only); arrivals lists up to ``ARRIVALS_KEPT`` configurations
-(state, open mask, used mask, last call) that reached ``furthest``, and
-explored counts the configurations memoised.
+Result tuple: (status, furthest, final_state, arrivals, explored). status is
+"valid", "invalid", "timeout" or "config-limit"; furthest is the last return
+step reached; final_state is the register after the linearization found
+(valid only); arrivals holds up to ``ARRIVALS_KEPT`` configurations
+(step, state, open mask, used mask, last call) that had just passed the
+return before ``furthest`` (for an invalid history: the configurations in
+which the op returning at ``furthest`` could not be linearized); explored
+counts the configurations memoised.
 """
 
 from __future__ import annotations
