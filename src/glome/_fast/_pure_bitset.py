@@ -1,4 +1,4 @@
-"""Sets of non-negative integers for gossip state, and their wire encoding (pure twin of bitset.pyx).
+"""Integer sets for gossip state and their wire encoding (pure twin of bitset.pyx).
 
 A broadcast node keeps which values it holds, and which each peer is known to
 hold, as ``Bitset``s; gossip messages between glome nodes carry such sets as a
@@ -61,7 +61,9 @@ _TOKEN_LIMIT = 1 << 64
 _MAX_DIGITS = 13
 _BITMAP_BITS = 6
 _INVALID = 255
-_TO_DIGIT = bytes(ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256))
+_TO_DIGIT = bytes(
+    ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256)
+)
 _TO_CHAR = ALPHABET.encode("ascii") + bytes(256 - len(ALPHABET))
 
 Run = tuple[int, int]  # [start, end)
@@ -77,7 +79,13 @@ def _checked(value: object) -> int:
 
 def _checked_all(values: Iterable[int]) -> set[int]:
     """The values as a set of ints, all checked (nothing is added when one is out of range)."""
-    numbers = set(map(index, values))
+    items = list(values)
+    try:
+        numbers = set(map(index, items))
+    except TypeError:
+        for item in items:  # the first bad value decides the error, as in bitset.pyx
+            _checked(item)
+        raise
     if numbers:
         _checked(min(numbers))
         _checked(max(numbers))
