@@ -1,0 +1,393 @@
+"""The txn-list-append checker: Elle's list-append analysis, verdict unchanged.
+
+Micro-ops are ``["r", k, [elements…]]`` and ``["append", k, v]`` with every
+value appended to a key at most once. A read shows the whole order of appends
+up to that point, so the longest read of a key gives its version order (as
+long as all reads are prefixes of it: else ``incompatible-order``). From that
+order: ww edges between consecutive appends, wr edges from the append a read
+ends with to the reader, and rw edges from a read to the append that came
+right after what it saw. Failed transactions take no part in the graph;
+indeterminate ones do, through their appends.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from itertools import pairwise
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from glome.bench.checkers.elle import analysis as an
+from glome.bench.checkers.elle import explain, models
+from glome.bench.checkers.elle import graph as g
+from glome.bench.history import FAIL, INFO, INVOKE, OK, Op
+
+READ, APPEND = "r", "append"
+#: Which relation explains a step first, as Elle's combined explainer does.
+PRIORITY = (g.WW, g.WR, g.RW, g.PROCESS, g.REALTIME)
+#: Marks an expected list whose beginning the transaction never saw.
+UNKNOWN_PREFIX = "..."
+
+
+class _Initial:
+    """The empty state before a key's first append."""
+
+    def __repr__(self) -> str:
+        return "INITIAL"
+
+
+INITIAL = _Initial()
+
+
+def check(
+    history: list[Op],
+    ctx: Any = None,
+    *,
+    consistency_models: Sequence[str] | None = None,
+    cycle_search_timeout_ms: float = an.CYCLE_SEARCH_TIMEOUT_MS,
+) -> dict[str, Any]:
+    """The workload checker result for a txn-list-append history (Elle's own verdict)."""
+    chosen = an.consistency_models_of(ctx, consistency_models)
+    store = getattr(ctx, "store", None)
+    return an.guarded(lambda: analyse(history, chosen, store, cycle_search_timeout_ms))
+
+
+def analyse(
+    history: list[Op],
+    consistency_models: Sequence[str],
+    store: Path | None = None,
+    cycle_search_timeout_ms: float = an.CYCLE_SEARCH_TIMEOUT_MS,
+) -> dict[str, Any]:
+    models.validate(consistency_models)
+    txns = an.Txns.of(history)
+    _verify(txns)
+    possible = txns.of_type(OK, INFO)
+    observed = sorted_values(possible)
+    orders = AppendOrders.of(observed, possible)
+    graph = dependency_graph(possible, orders)
+    an.add_order_edges(txns, graph, consistency_models)
+    explainer = an.OrderExplainer(txns, AppendExplainer(orders))
+    cycles = an.find_cycles(graph, txns, PRIORITY, explainer, cycle_search_timeout_ms)
+    anomalies: dict[str, Any] = dict(cycles.anomalies)
+    completed = [op for op in txns.history if op["type"] != INVOKE]
+    for name, cases in (
+        ("duplicate-elements", duplicate_cases(possible)),
+        ("incompatible-order", incompatible_orders(observed)),
+        ("internal", internal_cases(txns)),
+        ("future-read", future_read_cases(txns)),
+        ("dirty-update", dirty_update_cases(sorted_values(txns.history), completed)),
+        ("G1a", g1a_cases(txns)),
+        ("G1b", g1b_cases(txns)),
+        ("lost-update", an.lost_update_cases(txns, APPEND)),
+    ):
+        if cases:
+            anomalies[name] = cases
+    explain.annotate(anomalies, appends=True)
+    result = an.result_map(consistency_models, anomalies)
+    if store is not None and result.get("anomalies"):
+        explain.write_store(Path(store) / "elle", result["anomalies"], cycles)
+    return result
+
+
+def _verify(txns: an.Txns) -> None:
+    """Only reads and appends, and no value appended twice to a key by the
+    generator: otherwise the history cannot be analysed (unknown)."""
+    appended: set[tuple[Any, Any]] = set()
+    for op in txns.history:
+        for f, k, v in op["value"] or ():
+            if f not in (READ, APPEND):
+                raise an.HistoryError(
+                    f"history contained operations other than appends or reads: {op}"
+                )
+            if f == APPEND and op["type"] == INVOKE:
+                if (k, v) in appended:
+                    raise an.HistoryError(f"value {v!r} appended to key {k!r} multiple times!")
+                appended.add((k, v))
+
+
+# --- version orders ----------------------------------------------------------
+
+
+def sorted_values(ops: list[Op]) -> dict[Any, list[list[Any]]]:
+    """key -> every distinct non-empty list read, shortest first. A key appended
+    exactly once among these ops is known to have taken just that one value."""
+    seen: dict[Any, dict[tuple, list[Any]]] = {}
+    appends: dict[Any, list[Any]] = {}
+    for op in ops:
+        for f, k, v in op["value"]:
+            if f == READ and v:
+                seen.setdefault(k, {}).setdefault(tuple(v), v)
+            elif f == APPEND:
+                appends.setdefault(k, []).append(v)
+    values = {k: list(vs.values()) for k, vs in seen.items()}
+    values.update({k: [[vs[0]]] for k, vs in appends.items() if len(vs) == 1})
+    return {k: sorted(vs, key=len) for k, vs in values.items()}
+
+
+def _is_prefix(a: list[Any], b: list[Any]) -> bool:
+    return len(a) <= len(b) and b[: len(a)] == a
+
+
+def incompatible_orders(observed: dict[Any, list[list[Any]]]) -> list[dict[str, Any]]:
+    """Keys with two reads neither of which extends the other."""
+    cases = []
+    for k, values in observed.items():
+        for a, b in pairwise(values):
+            if not _is_prefix(a, b):
+                cases.append({"key": k, "values": [a, b]})
+                break
+    return cases
+
+
+def _order_of(values: list[list[Any]]) -> list[Any]:
+    """The longest read, without repeated elements: the key's append order."""
+    return list(dict.fromkeys(values[-1]))
+
+
+def _write_index(ops: list[Op]) -> dict[Any, dict[Any, Op]]:
+    index: dict[Any, dict[Any, Op]] = {}
+    for op in ops:
+        for f, k, v in op["value"]:
+            if f == APPEND:
+                index.setdefault(k, {})[v] = op
+    return index
+
+
+@dataclass
+class AppendOrders:
+    """Version orders and who appended or read what, over ok and info txns."""
+
+    order: dict[Any, list[Any]]
+    position: dict[Any, dict[Any, int]]
+    writer: dict[Any, dict[Any, Op]]
+    readers: dict[Any, dict[Any, list[Op]]]
+
+    @classmethod
+    def of(cls, observed: dict[Any, list[list[Any]]], possible: list[Op]) -> AppendOrders:
+        order = {k: _order_of(values) for k, values in observed.items()}
+        position = {k: {v: i for i, v in enumerate(vs)} for k, vs in order.items()}
+        readers: dict[Any, dict[Any, list[Op]]] = {}
+        for op in possible:
+            for f, k, v in op["value"]:
+                if f == READ and not (op["type"] == INFO and v is None):
+                    last = v[-1] if v else INITIAL
+                    readers.setdefault(k, {}).setdefault(last, []).append(op)
+        return cls(order, position, _write_index(possible), readers)
+
+    def previous(self, k: Any, v: Any) -> Any:
+        """The element appended just before v (or the last one seen, if v never was)."""
+        i = self.position.get(k, {}).get(v)
+        if i is not None:
+            return self.order[k][i - 1] if i > 0 else INITIAL
+        seen = self.order.get(k)
+        return seen[-1] if seen else INITIAL
+
+    def wr_dep(self, op: Op, k: Any, v: Any) -> Op | None:
+        """Who appended the last element this read saw, if not the reader itself."""
+        if not v:
+            return None
+        writer = self.writer.get(k, {}).get(v[-1])
+        return writer if writer is not None and writer["index"] != op["index"] else None
+
+    def ww_dep(self, op: Op, k: Any, v: Any) -> Op | None:
+        """Who appended the element before this append, if not this txn itself."""
+        previous = self.previous(k, v)
+        if previous is INITIAL:
+            return None
+        writer = self.writer.get(k, {}).get(previous)
+        return writer if writer is not None and writer["index"] != op["index"] else None
+
+    def rw_deps(self, op: Op, k: Any, v: Any) -> list[Op]:
+        """Who read the state just before this append (and so missed it)."""
+        readers = self.readers.get(k, {}).get(self.previous(k, v), ())
+        return [r for r in readers if r["index"] != op["index"]]
+
+
+def dependency_graph(possible: list[Op], orders: AppendOrders) -> g.TxnGraph:
+    graph = g.TxnGraph()
+    for op in possible:
+        for f, k, v in op["value"]:
+            if f == APPEND:
+                writer = orders.ww_dep(op, k, v)
+                if writer is not None:
+                    graph.link(writer["index"], op["index"], g.WW)
+                for reader in orders.rw_deps(op, k, v):
+                    graph.link(reader["index"], op["index"], g.RW)
+            else:
+                writer = orders.wr_dep(op, k, v)
+                if writer is not None:
+                    graph.link(writer["index"], op["index"], g.WR)
+    return graph
+
+
+def _find_mop(txn: list, wanted: Any) -> int | None:
+    return next((i for i, mop in enumerate(txn) if wanted(mop)), None)
+
+
+class AppendExplainer:
+    """Why one txn precedes another, from the append orders."""
+
+    def __init__(self, orders: AppendOrders) -> None:
+        self.orders = orders
+
+    def explain(self, a: Op, b: Op, rel: int) -> dict[str, Any]:
+        for i, (f, k, v) in enumerate(b["value"]):
+            if rel == g.WR and f == READ:
+                writer = self.orders.wr_dep(b, k, v)
+                if writer is not None and writer["index"] == a["index"]:
+                    return self._step("wr", k, v[-1], None, a, [APPEND, k, v[-1]], i)
+            elif rel == g.WW and f == APPEND:
+                writer = self.orders.ww_dep(b, k, v)
+                if writer is not None and writer["index"] == a["index"]:
+                    previous = self.orders.previous(k, v)
+                    return self._step("ww", k, previous, v, a, [APPEND, k, previous], i)
+            elif (
+                rel == g.RW
+                and f == APPEND
+                and any(r["index"] == a["index"] for r in self.orders.rw_deps(b, k, v))
+            ):
+                previous = self.orders.previous(k, v)
+                return self._step("rw", k, previous, v, a, _reads_up_to(k, previous), i)
+        raise AssertionError(f"no {g.REL_NAMES[rel]} dependency of {b} on {a}")
+
+    @staticmethod
+    def _step(kind: str, k: Any, v: Any, v2: Any, a: Op, a_mop: Any, b_index: int) -> dict:
+        step: dict[str, Any] = {"type": kind, "key": k, "value": None if v is INITIAL else v}
+        if kind != "wr":
+            step["value'"] = v2
+        wanted = a_mop if callable(a_mop) else (lambda mop: list(mop) == a_mop)
+        step["a-mop-index"] = _find_mop(a["value"], wanted)
+        step["b-mop-index"] = b_index
+        return step
+
+
+def _reads_up_to(k: Any, previous: Any) -> Any:
+    """Matches a read of k whose last element is ``previous`` (or empty for INITIAL)."""
+
+    def matches(mop: list) -> bool:
+        f, key, v = mop
+        if f != READ or key != k:
+            return False
+        return not v if previous is INITIAL else bool(v) and v[-1] == previous
+
+    return matches
+
+
+# --- anomalies found without the graph -----------------------------------------
+
+
+def duplicate_cases(possible: list[Op]) -> list[dict[str, Any]]:
+    """Reads in which an element (appended once) shows up more than once."""
+    cases = []
+    for op in possible:
+        for mop in op["value"]:
+            if mop[0] == READ and mop[2]:
+                dups = {e: n for e, n in sorted(Counter(mop[2]).items()) if n > 1}
+                if dups:
+                    cases.append({"op": op, "mop": mop, "duplicates": dups})
+    return cases
+
+
+def internal_cases(txns: an.Txns) -> list[dict[str, Any]]:
+    """A committed txn reading a key inconsistently with its own earlier reads and appends."""
+    cases = []
+    for op in txns.of_type(OK):
+        state: dict[Any, Any] = {}
+        for mop in op["value"]:
+            f, k, v = mop
+            if f == APPEND:
+                state[k] = [*(state.get(k, [UNKNOWN_PREFIX]) or []), v]
+                continue
+            expected = state.get(k)
+            if expected is not None and _contradicts(expected, v):
+                cases.append({"op": op, "mop": mop, "expected": expected})
+                break
+            state[k] = v
+    return cases
+
+
+def _contradicts(expected: list[Any], read: Any) -> bool:
+    if expected[:1] == [UNKNOWN_PREFIX]:
+        seen = read or []
+        start = len(seen) + 1 - len(expected)
+        return start < 0 or seen[start:] != expected[1:]
+    return expected != read
+
+
+def future_read_cases(txns: an.Txns) -> list[dict[str, Any]]:
+    """A committed txn reading an element it appends only later."""
+    cases = []
+    for op in txns.of_type(OK):
+        read_by: dict[Any, dict[Any, list]] = {}
+        for mop in op["value"]:
+            f, k, v = mop
+            if f == READ:
+                for element in v or ():
+                    read_by.setdefault(k, {}).setdefault(element, mop)
+            elif v in read_by.get(k, {}):
+                cases.append({"op": op, "mop": read_by[k][v], "element": v})
+                break
+    return cases
+
+
+def dirty_update_cases(
+    observed: dict[Any, list[list[Any]]], completed: list[Op]
+) -> list[dict[str, Any]]:
+    """A committed append right after (a run of) appends of a failed txn."""
+    writers = _write_index(completed)
+    cases = []
+    for k, values in observed.items():
+        earlier: dict[str, Any] = {"type": OK}
+        span: list[Any] = []
+        for v in _order_of(values):
+            later = writers.get(k, {}).get(v)
+            if later is None:
+                raise an.HistoryError(f"No transaction wrote {k!r} {v!r}")
+            span = [*span, v]
+            if later["type"] == INFO or (earlier["type"] == FAIL and later["type"] == FAIL):
+                continue
+            if earlier["type"] == FAIL and later["type"] == OK:
+                cases.append({"key": k, "values": span, "txns": [earlier, "...", later]})
+            earlier, span = later, [v]
+    return cases
+
+
+def g1a_cases(txns: an.Txns) -> list[dict[str, Any]]:
+    """Committed reads containing an element only a failed txn appended."""
+    failed = an.failed_writes(txns, APPEND)
+    cases = []
+    for op in txns.of_type(OK):
+        for mop in op["value"]:
+            f, k, v = mop
+            if f == READ and k in failed:
+                for element in v or ():
+                    writer = failed[k].get(element)
+                    if writer is not None:
+                        cases.append(
+                            {
+                                "op": op,
+                                "mop": mop,
+                                "writer": txns.by_index[writer],
+                                "element": element,
+                            }
+                        )
+    return cases
+
+
+def g1b_cases(txns: an.Txns) -> list[dict[str, Any]]:
+    """Committed reads ending in an append its txn followed with another append to the key."""
+    intermediate = an.intermediate_writes(txns, APPEND)
+    cases = []
+    for op in txns.of_type(OK):
+        for mop in op["value"]:
+            f, k, v = mop
+            if f != READ or not v:
+                continue
+            writer = intermediate.get(k, {}).get(v[-1])
+            if writer is not None and writer != op["index"]:
+                cases.append(
+                    {"op": op, "mop": mop, "writer": txns.by_index[writer], "element": v[-1]}
+                )
+    return cases
