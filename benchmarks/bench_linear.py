@@ -6,7 +6,11 @@ or as a script that prints one line of figures per shape:
     python benchmarks/bench_linear.py
 
 Target (issue 4): a 20 s run at --rate 1000 (about 20,000 ops) is checked in
-under 10 s, or the keys that cannot be decided come back unknown.
+under 10 s, or the keys that cannot be decided come back unknown. Besides
+histories shaped like the generator's (valid, and with a few reads corrupted),
+it times single hard keys: many indeterminate ops, a long tail and a final
+impossible read, which the search must refute exhaustively or give up on
+(unknown) within the default budget.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import Counter
 import pytest
 
 from glome.bench.checkers.linear import check
-from glome.bench.checkers.linear.synthetic import Shape, history
+from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import CheckContext, Op
 
 SHAPES = {
@@ -29,6 +33,9 @@ SHAPES = {
     "n5-4-groups": Shape(latency=0.02, groups=4),
     "n1-3-groups-timeouts": Shape(node_count=1, groups=3, timeout_chance=0.05),
 }
+
+HARD_KEYS = {"15-infos": 15, "30-infos": 30, "60-infos": 60}
+HARD_TAIL = 20_000
 
 
 def corrupted(ops: list[Op], reads: int = 3, seed: int = 0) -> list[Op]:
@@ -60,6 +67,13 @@ def test_check_corrupted(benchmark, name: str) -> None:
     assert result["valid?"] is False
 
 
+@pytest.mark.parametrize("name", HARD_KEYS)
+def test_check_hard_key(benchmark, name: str) -> None:
+    ops = indeterminate_then_impossible(HARD_KEYS[name], HARD_TAIL, seed=1)
+    result = benchmark.pedantic(checked, args=(ops,), rounds=1)
+    assert result["valid?"] in (False, "unknown")
+
+
 def main() -> None:
     for name, shape in SHAPES.items():
         ops = history(shape, seed=1)
@@ -74,6 +88,16 @@ def main() -> None:
                 f"{len(result['results']):4} keys  {elapsed:6.2f} s  valid?={result['valid?']} "
                 f"{dict(verdicts)}"
             )
+    for name, infos in HARD_KEYS.items():
+        started = time.perf_counter()
+        result = checked(indeterminate_then_impossible(infos, HARD_TAIL, seed=1))["results"]["k"]
+        elapsed = time.perf_counter() - started
+        outcome = result["linearizable"]
+        print(
+            f"hard key {name:13} {2 * (infos + HARD_TAIL + 2):6} entries  {elapsed:6.2f} s  "
+            f"valid?={outcome['valid?']} {outcome.get('cause', '')} "
+            f"configs={outcome['configs-explored']}"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,10 +10,10 @@ from hypothesis import strategies as st
 
 from glome._fast import load_compiled, load_pure
 from glome.bench.checkers.linear.prepare import KeyProblem, split_by_key
-from glome.bench.checkers.linear.synthetic import Shape, history
+from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import Op
 
-from .histories import build, read, write
+from .histories import build, read
 from .test_against_brute_force import arbitrary_histories
 
 BOTH = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -71,28 +70,9 @@ def test_same_on_simulated_histories(
     assert_same(ops, config_limit)
 
 
-def info_heavy(infos: int, tail: int, seed: int) -> list[Op]:
-    """Indeterminate writes and cas ops first, a long sequential tail, then an
-    impossible read: the search must exhaust many configurations (and grow its memo)."""
-    rng = random.Random(seed)
-    events = []
-    for process in range(100, 100 + infos):
-        argument = rng.choice([rng.randrange(5), [rng.randrange(5), rng.randrange(5)]])
-        f = "write" if isinstance(argument, int) else "cas"
-        events += [(process, "invoke", f, ["k", argument]), (process, "info", f, ["k", argument])]
-    value = 0
-    for _ in range(tail):
-        if rng.random() < 0.5:
-            value = rng.randrange(5)
-            events += write(0, "k", value)
-        else:
-            events += read(1, "k", value)
-    return build(*events, *read(1, "k", 9))
-
-
 @pytest.mark.parametrize("infos, tail", [(10, 3000), (30, 1500)])
 def test_same_on_long_exhaustive_searches(compiled: None, infos: int, tail: int) -> None:
-    (problem,) = split_by_key(info_heavy(infos, tail, seed=1))
+    (problem,) = split_by_key(indeterminate_then_impossible(infos, tail, seed=1))
     pure, compiled_outcome = outcomes(problem)
     assert pure[0] == "invalid"
     assert pure[1] == len(problem.steps) - 1

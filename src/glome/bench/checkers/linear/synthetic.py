@@ -9,6 +9,8 @@ moves its thread to a new process id; a group abandons its key for the next
 unused one once more than 20 process ids have worked on it. Every op takes
 effect atomically at one instant inside its interval, so the history is
 linearizable by construction.
+
+``indeterminate_then_impossible`` builds the opposite: a hard, invalid key.
 """
 
 from __future__ import annotations
@@ -155,3 +157,36 @@ def history(shape: Shape, seed: int = 0) -> list[Op]:
     for index, op in enumerate(world.history):
         op["index"] = index
     return world.history
+
+
+def indeterminate_then_impossible(infos: int, tail: int, seed: int = 0) -> list[Op]:
+    """One key: ``infos`` indeterminate writes and cas ops, then ``tail`` sequential
+    writes and reads, then a read of a value never written. Every indeterminate op
+    may take effect anywhere in the tail, so proving the last read impossible makes
+    the search visit a great many configurations."""
+    rng = random.Random(seed)
+    history: list[Op] = []
+
+    def op_pair(process: int, f: str, value: Any, outcome: str, result: Any = None) -> None:
+        invocation = {"process": process, "f": f, "value": ["k", value]}
+        completion = {**invocation, "value": ["k", value if result is None else result]}
+        history.extend([{**invocation, "type": INVOKE}, {**completion, "type": outcome}])
+
+    for process in range(2, 2 + infos):
+        if rng.random() < 0.5:
+            op_pair(process, "write", rng.randrange(VALUES), INFO)
+        else:
+            op_pair(process, "cas", [rng.randrange(VALUES), rng.randrange(VALUES)], INFO)
+    current = rng.randrange(VALUES)
+    op_pair(0, "write", current, OK)
+    for _ in range(tail):
+        if rng.random() < 0.5:
+            current = rng.randrange(VALUES)
+            op_pair(0, "write", current, OK)
+        else:
+            op_pair(1, "read", None, OK, current)
+    op_pair(1, "read", None, OK, VALUES + 4)
+    for index, op in enumerate(history):
+        op["index"] = index
+        op["time"] = index * 1000
+    return history
