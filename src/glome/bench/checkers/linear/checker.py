@@ -19,10 +19,11 @@ from glome._fast import load
 from glome.bench.checkers.linear import svg
 from glome.bench.checkers.linear.prepare import KeyProblem, identity, sort_key, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
+from glome.bench.edn import Keyword
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.results import merge_valid, write_history, write_results
 
-ANALYZER = "wgl"
+ANALYZER = Keyword("wgl")
 _search = load("linear").search
 INDEPENDENT_DIR = "independent"
 SVG_FILE = "linear.svg"
@@ -57,7 +58,7 @@ def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[s
         result = invalid_analysis(problem, furthest, arrivals)
     else:
         reached = problem.calls[problem.steps[furthest].call].completion
-        result = {"valid?": UNKNOWN, "cause": status, "op": reached}
+        result = {"valid?": UNKNOWN, "cause": Keyword(status), "op": reached}
     return {**result, "analyzer": ANALYZER, "configs-explored": explored}
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from glome._fast._pure_linear import CAS, READ, WRITE
+from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, INFO, OK, Op, pairs
 
 CODES = {"read": READ, "write": WRITE, "cas": CAS}
@@ -112,9 +113,12 @@ def _is_keyed(op: Op) -> bool:
 
 
 def _unwrapped(op: Op) -> Op:
-    """The op as the per-key checker shows it: value without the key."""
+    """The op as the per-key checker shows it: value without the key, and type
+    and f as keywords so results.edn prints them as Jepsen does (``:type :ok``)."""
     shown = dict(op)
     shown["value"] = op["value"][1]
+    shown["type"] = Keyword(op["type"])
+    shown["f"] = Keyword(op["f"])
     return shown
 
 
