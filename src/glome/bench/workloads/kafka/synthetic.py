@@ -153,8 +153,8 @@ class Simulation:
         while self.pending and self.pending[0][0] <= until:
             self._emit(heapq.heappop(self.pending)[2])
 
-    def _run(self, worker: int, start: int, op: Op) -> None:
-        """Invoke ``op`` on ``worker`` at ``start`` and schedule its completion."""
+    def _run(self, worker: int, start: int, op: Op) -> Op:
+        """Invoke ``op`` on ``worker`` at ``start``; return its (scheduled) completion."""
         self._flush(start)
         process = self.process[worker]
         self._emit({"type": INVOKE, "process": process, "time": start, **op})
@@ -170,6 +170,7 @@ class Simulation:
         if kind == INFO:
             self.process[worker] += self.shape.concurrency
             self.clients[worker] = Client(self.service)
+        return completion
 
     def _perform(self, worker: int, op: Op) -> tuple[str, Any, Any]:
         client = self.clients[worker]
@@ -238,33 +239,44 @@ class Simulation:
         return max(self.free_at)
 
     def final_phase(self, main_end: int) -> None:
+        """Per worker: crash, assign everything from the beginning, poll until caught up."""
+        concurrency = self.shape.concurrency
         start = main_end + 10 * NANOS
+        deadline = start + 10 * NANOS
         keys = sorted(set(self.written) | set(self.active), key=int)
         target = dict(self.highest)
-        for worker in range(self.shape.concurrency):
-            self.free_at[worker] = start
-            self._run(worker, start, {"f": "crash", "value": None})
-            at = self.free_at[worker]
-            self._run(worker, at, {"f": ASSIGN, "value": keys, SEEK_TO_BEGINNING: True})
-        reached: list[dict[str, int]] = [{} for _ in range(self.shape.concurrency)]
-        deadline = start + 10 * NANOS
-        busy = set(range(self.shape.concurrency))
+        steps = [
+            {"f": "crash", "value": None},
+            {"f": ASSIGN, "value": keys, SEEK_TO_BEGINNING: True},
+        ]
+        stage = [0] * concurrency
+        next_at = [start] * concurrency
+        reached: list[dict[str, int]] = [{} for _ in range(concurrency)]
+        busy = set(range(concurrency))
         while busy:
-            worker = min(busy, key=self.free_at.__getitem__)
-            at = self.free_at[worker] + int(self.rng.uniform(0, 0.4) * NANOS)
+            worker = min(busy, key=next_at.__getitem__)
+            at = next_at[worker]
             if at >= deadline:
                 busy.discard(worker)
                 continue
-            self._run(worker, at, {"f": POLL, "value": [[POLL]]})
-            completion = self.pending[-1][2] if self.pending else None
-            self._note_reached(reached[worker], completion)
-            if all(reached[worker].get(k, -1) >= o for k, o in target.items()):
-                busy.discard(worker)
+            op = (
+                steps[stage[worker]]
+                if stage[worker] < len(steps)
+                else {"f": POLL, "value": [[POLL]]}
+            )
+            completion = self._run(worker, at, op)
+            stage[worker] += 1
+            next_at[worker] = self.free_at[worker]
+            if op["f"] == POLL:
+                self._note_reached(reached[worker], completion)
+                if all(reached[worker].get(k, -1) >= o for k, o in target.items()):
+                    busy.discard(worker)
+                next_at[worker] += int(self.rng.uniform(0, 0.4) * NANOS)
         self._flush(float("inf"))
 
     @staticmethod
-    def _note_reached(reached: dict[str, int], completion: Op | None) -> None:
-        if completion is None or completion["type"] != OK:
+    def _note_reached(reached: dict[str, int], completion: Op) -> None:
+        if completion["type"] != OK:
             return
         for key, pairs in completion["value"][0][1].items():
             if pairs:
