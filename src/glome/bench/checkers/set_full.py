@@ -16,11 +16,12 @@ stable ones with a positive stable latency.
 
 Done literally this touches every (read, element) pair: millions of Python
 steps for a broadcast test whose every read returns every value. Here each
-read costs only set operations done in C, plus Python work proportional to the
-smaller of "elements it contained" and "elements it missed". A read records
-whichever side is smaller; afterwards each element finds its last-present and
-last-absent reads by walking the reads from the newest invocation down,
-skipping the reads recorded against it, which ends after a few steps.
+read lists only its smaller side, the tracked elements it missed or those it
+held, and every step that touches many elements is a set or dict operation
+run in C: building the read's set, finding its misses from the newest element
+back, inverting the lists with ``dict.fromkeys``, and sweeping the reads from
+the newest invocation down with set differences to find, per element, the
+newest read that did not list it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 from bisect import bisect_right
+from collections import Counter
 from itertools import filterfalse, islice
 from typing import Any
 
@@ -42,6 +44,7 @@ WORST_STALE_LIMIT = 8
 _PLAIN_TYPES = frozenset({int, str})  # equal in Python exactly when equal in Clojure
 NANOS_PER_MILLI = 1_000_000
 _INTEGER_LIST_BYTES = b"0123456789-,[]"
+MISS_SEARCH_SLACK = 64  # extra newest elements to look at before searching elsewhere
 
 
 def element_key(value: Any) -> Any:
@@ -61,41 +64,30 @@ def element_key(value: Any) -> Any:
 
 
 class _Element:
-    """What the history says about one element; see the module docstring."""
+    """One added element: its value, where its add began, and when it became known."""
 
-    __slots__ = ("absent_in", "concurrent_reads", "known", "present_in", "start", "value")
+    __slots__ = ("known", "start", "value")
 
-    def __init__(self, value: Any, start: int, concurrent_reads: list[int]) -> None:
+    def __init__(self, value: Any, start: int) -> None:
         self.value = value
         self.start = start  # history position of the add invocation
-        self.concurrent_reads = concurrent_reads  # positions of reads in flight then
         self.known: Op | None = None
-        self.absent_in: list[int] = []  # reads (that list misses) which missed it
-        self.present_in: list[int] = []  # reads (that list hits) which held it
 
 
-class _Reads:
-    """The ok reads in completion order; each lists either its hits or its misses."""
+class _Read:
+    """An ok read, and the side of it that was smaller: the tracked elements it
+    missed, or the tracked elements it held."""
 
-    def __init__(self) -> None:
-        self.invocations: list[Op] = []
-        self.invoked_at: list[int] = []
-        self.lists_misses: list[bool] = []
-        self.by_invocation_position: dict[int, int] = {}
+    __slots__ = ("completed_at", "invocation", "invoked_at", "listed", "lists_misses")
 
-    def add(self, invocation: Op, position: int, lists_misses: bool) -> int:
-        read = len(self.invocations)
-        self.invocations.append(invocation)
-        self.invoked_at.append(position)
-        self.lists_misses.append(lists_misses)
-        self.by_invocation_position[position] = read
-        return read
-
-    def newest_first(self, lists_misses: bool) -> tuple[list[int], list[int]]:
-        """Reads of one kind by invocation, newest first, and their negated positions."""
-        reads = [r for r, kind in enumerate(self.lists_misses) if kind is lists_misses]
-        reads.sort(key=self.invoked_at.__getitem__, reverse=True)
-        return reads, [-self.invoked_at[r] for r in reads]
+    def __init__(
+        self, invocation: Op, invoked_at: int, completed_at: int, listed: set, lists_misses: bool
+    ) -> None:
+        self.invocation = invocation
+        self.invoked_at = invoked_at
+        self.completed_at = completed_at
+        self.listed: set[_Element] = listed
+        self.lists_misses = lists_misses
 
 
 def _only_integers(values: list[Any]) -> bool:
@@ -123,9 +115,9 @@ class _Tracker:
         self.elements: dict[Any, _Element] = {}  # add-invocation order
         self.element_keys: set[Any] = set()  # the same keys: set-to-set tests are faster
         self.unknown: dict[Any, _Element] = {}  # tracked elements not yet known
-        self.reads = _Reads()
+        self.reads: list[_Read] = []
+        self.previous_misses: set[Any] = set()
         self.open_invocations: dict[Any, tuple[Op, int]] = {}
-        self.open_reads: dict[Any, int] = {}  # process -> position of its read invocation
 
     def run(self, history: list[Op]) -> None:
         for position, op in enumerate(history):
@@ -136,19 +128,16 @@ class _Tracker:
                 self.open_invocations[process] = (op, position)
                 if f == self.add_f:
                     self._added(op, position)
-                elif f == READ:
-                    self.open_reads[process] = position
                 continue
             invocation, invoked_at = self.open_invocations.pop(process, (None, -1))
-            self.open_reads.pop(process, None)
             if f == self.add_f and op["type"] == OK:
                 self._acknowledged(op)
             elif f == READ and op["type"] == OK and invocation is not None:
-                self._read(invocation, invoked_at, op)
+                self._read(invocation, invoked_at, position, op)
 
     def _added(self, op: Op, position: int) -> None:
         key = element_key(op.get("value"))
-        element = _Element(op.get("value"), position, list(self.open_reads.values()))
+        element = _Element(op.get("value"), position)
         self.elements.pop(key, None)  # a re-add starts over, at the end of the order
         self.elements[key] = element
         self.element_keys.add(key)
@@ -159,7 +148,7 @@ class _Tracker:
         if element is not None:
             element.known = op
 
-    def _read(self, invocation: Op, invoked_at: int, completion: Op) -> None:
+    def _read(self, invocation: Op, invoked_at: int, position: int, completion: Op) -> None:
         seen = _read_keys(completion.get("value"))
         for key in self.unknown.keys() & seen:
             self.unknown.pop(key).known = completion
@@ -168,67 +157,82 @@ class _Tracker:
         hits = len(seen) if seen <= keys else len(seen & keys)
         misses = len(tracked) - hits
         lists_misses = misses <= hits
-        read = self.reads.add(invocation, invoked_at, lists_misses)
         if lists_misses:
-            # the misses are mostly the newest elements: search from the end, in C
-            for key in islice(filterfalse(seen.__contains__, reversed(tracked)), misses):
-                tracked[key].absent_in.append(read)
+            listed_keys = self._misses(seen, misses)
         else:
-            for key in filter(tracked.__contains__, seen):
-                tracked[key].present_in.append(read)
+            listed_keys = set(filter(tracked.__contains__, seen))
+        listed = set(map(tracked.__getitem__, listed_keys))
+        self.reads.append(_Read(invocation, invoked_at, position, listed, lists_misses))
+
+    def _misses(self, seen: set[Any], count: int) -> set[Any]:
+        """The ``count`` tracked keys missing from ``seen``, looked for where they
+        usually are: among the previous read's misses (still spreading, or lost)
+        and among the elements added since; the full set difference otherwise."""
+        found = set(filterfalse(seen.__contains__, self.previous_misses))
+        if len(found) < count:
+            window = 2 * (count - len(found)) + MISS_SEARCH_SLACK
+            found.update(filterfalse(seen.__contains__, islice(reversed(self.elements), window)))
+        if len(found) < count:
+            found = self.element_keys - seen
+        self.previous_misses = found
+        return found
 
 
-def _latest(
-    element: _Element,
-    reads: _Reads,
-    listed: list[int],
-    newest: tuple[list[int], list[int]],
-    lists_misses: bool,
-) -> int | None:
-    """The newest read counting for the element among those of one kind, that
-    did not list it: scan newest-first past the listed ones, then check the
-    reads that were already running when the add began."""
-    skip = set(listed)
-    order, negated_positions = newest
-    stop = bisect_right(negated_positions, -element.start - 1)  # reads invoked after the add
-    for read in islice(order, stop):
-        if read not in skip:
-            return read
-    concurrent = (reads.by_invocation_position.get(p) for p in element.concurrent_reads)
-    candidates = [
-        r
-        for r in concurrent
-        if r is not None and reads.lists_misses[r] is lists_misses and r not in skip
-    ]
-    return max(candidates, key=reads.invoked_at.__getitem__, default=None)
+def _newest_listing(reads: list[_Read]) -> dict[_Element, _Read]:
+    """For each element, the newest read (by invocation) that lists it."""
+    newest: dict[_Element, _Read] = {}
+    for read in sorted(reads, key=lambda r: r.invoked_at):
+        newest.update(dict.fromkeys(read.listed, read))
+    return newest
 
 
-def _newest(reads: _Reads, *choices: int | None) -> int | None:
-    present = [r for r in choices if r is not None]
-    return max(present, key=reads.invoked_at.__getitem__, default=None)
+def _newest_not_listing(reads: list[_Read], elements: list[_Element]) -> dict[_Element, _Read]:
+    """For each element, the newest read (by invocation) that completed after
+    its add began and does not list it.
+
+    Sweeping the reads from the newest invocation down, an element drops out of
+    the open set at the first such read; the open set soon holds only elements
+    that read after read lists, so each step is a set difference in C.
+    Elements listed by every read that counts for them would never drop out;
+    they are left out from the start.
+    """
+    listed_count: Counter[_Element] = Counter()
+    for read in reads:
+        listed_count.update(read.listed)
+    completions = sorted(read.completed_at for read in reads)
+    open_elements = {
+        element
+        for element in elements
+        if listed_count[element] < len(completions) - bisect_right(completions, element.start)
+    }
+    ordered = sorted(reads, key=lambda r: r.invoked_at, reverse=True)
+    latest_completion_from: list[int] = []  # over this read and all older ones
+    latest = -1
+    for read in reversed(ordered):
+        latest = max(latest, read.completed_at)
+        latest_completion_from.append(latest)
+    latest_completion_from.reverse()
+    found: dict[_Element, _Read] = {}
+    for read, horizon in zip(ordered, latest_completion_from, strict=True):
+        for element in open_elements.difference(read.listed):
+            if element.start < read.completed_at:
+                found[element] = read
+                open_elements.discard(element)
+            elif element.start >= horizon:  # began after every older read ended
+                open_elements.discard(element)
+        if not open_elements:
+            break
+    return found
 
 
-def _outcome(
-    element: _Element,
-    reads: _Reads,
-    newest_listing_misses: tuple[list[int], list[int]],
-    newest_listing_hits: tuple[list[int], list[int]],
-) -> dict[str, Any]:
+def _newer(first: _Read | None, second: _Read | None) -> _Read | None:
+    if first is None or second is None:
+        return first or second
+    return first if first.invoked_at > second.invoked_at else second
+
+
+def _outcome(element: _Element, last_present: Op | None, last_absent: Op | None) -> dict:
     """Element results as Jepsen's set-full-element-results computes them."""
-    listed_present = _newest(reads, *element.present_in) if element.present_in else None
-    listed_absent = _newest(reads, *element.absent_in) if element.absent_in else None
-    present_read = _newest(
-        reads,
-        listed_present,
-        _latest(element, reads, element.absent_in, newest_listing_misses, True),
-    )
-    absent_read = _newest(
-        reads,
-        listed_absent,
-        _latest(element, reads, element.present_in, newest_listing_hits, False),
-    )
-    last_present = reads.invocations[present_read] if present_read is not None else None
-    last_absent = reads.invocations[absent_read] if absent_read is not None else None
     known = element.known
     present_index = last_present["index"] if last_present else -1
     absent_index = last_absent["index"] if last_absent else -1
@@ -286,11 +290,25 @@ def element_results(history: list[Op], add_f: str = "add") -> list[dict[str, Any
     """Per-element outcome, latencies, known and last-absent ops, sorted by element."""
     tracker = _Tracker(add_f)
     tracker.run(history)
-    reads = tracker.reads
-    listing_misses = reads.newest_first(True)
-    listing_hits = reads.newest_first(False)
-    ordered = sorted(tracker.elements.values(), key=lambda element: element.value)
-    return [_outcome(e, reads, listing_misses, listing_hits) for e in ordered]
+    elements = list(tracker.elements.values())
+    listing_misses = [read for read in tracker.reads if read.lists_misses]
+    listing_hits = [read for read in tracker.reads if not read.lists_misses]
+    absent_in_miss_list = _newest_listing(listing_misses)
+    present_in_hit_list = _newest_listing(listing_hits)
+    present_elsewhere = _newest_not_listing(listing_misses, elements)
+    absent_elsewhere = _newest_not_listing(listing_hits, elements)
+    results = []
+    for element in sorted(elements, key=lambda e: e.value):
+        present = _newer(present_in_hit_list.get(element), present_elsewhere.get(element))
+        absent = _newer(absent_in_miss_list.get(element), absent_elsewhere.get(element))
+        results.append(
+            _outcome(
+                element,
+                present.invocation if present else None,
+                absent.invocation if absent else None,
+            )
+        )
+    return results
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
