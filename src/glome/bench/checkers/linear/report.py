@@ -68,6 +68,7 @@ def _configs(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) -> l
 
 
 def _previous_ok(problem: KeyProblem, completion: Op | None) -> Op | None:
+    """The last :ok op of the key's history before ``completion``."""
     previous = None
     for op in problem.ops:
         if op is completion:
@@ -87,13 +88,13 @@ def _final_paths(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) 
         [c for c in _pending(problem, step, config) if c != culprit] for config in arrivals
     ]
     paths: list[list] = []
-    seen: set[tuple] = set()
+    seen: set[str] = set()
     tried = 0
+    last = problem.calls[culprit]
     while queue and len(paths) < SHOWN and tried < PATH_SEARCH_LIMIT:
         index, state, sequence = queue.popleft()
         tried += 1
-        call = problem.calls[culprit]
-        if apply(call.code, call.arg_a, call.arg_b, state) == INCONSISTENT:
+        if apply(last.code, last.arg_a, last.arg_b, state) == INCONSISTENT:
             _add_path(problem, arrivals[index], sequence, culprit, paths, seen)
         for candidate in candidates[index]:
             if candidate in sequence:
@@ -111,8 +112,9 @@ def _add_path(
     sequence: tuple[int, ...],
     culprit: int,
     paths: list[list],
-    seen: set[tuple],
+    seen: set[str],
 ) -> None:
+    """Write one path out (from the configuration's last op) unless already listed."""
     state, last = config[1], config[4]
     path: list[dict] = []
     if last >= 0:
