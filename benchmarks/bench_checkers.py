@@ -19,34 +19,49 @@ CONCURRENCY = 25
 
 
 def broadcast_history(
-    ops: int = OPS, spread_ms: int = 500, lose_every: int = 0, empty_reads: bool = False
+    ops: int = OPS,
+    concurrency: int = CONCURRENCY,
+    spread_ms: int = 500,
+    lose: float = 0.0,
+    empty_reads: bool = False,
+    noise: float = 0.0,
+    seed: int = 7,
+    add_f: str = "broadcast",
 ) -> list[dict[str, Any]]:
-    """Half broadcasts, half reads over 25 workers; a value shows up in reads a
-    random 0..spread_ms after its broadcast was invoked, or never when lost.
-    Ends like Maelstrom's final phase: after a quiet spell, one read per worker."""
-    rng = random.Random(7)
+    """Half adds, half reads: a value shows up in reads a random 0..spread_ms
+    after its add began, or never (with probability ``lose``). Ends like
+    Maelstrom's final phase: after a quiet spell, reads on every worker.
+
+    ``noise`` makes it messier for correctness tests: reads drop values and
+    hold strays, values are re-added, and ops fail or end indeterminate."""
+    rng = random.Random(seed)
     history: list[dict[str, Any]] = []
-    visible_at: list[tuple[int, int]] = []  # (time the value becomes visible, value)
+    visible_at: dict[int, int] = {}  # value -> time it shows up in reads
     open_ops: dict[int, dict[str, Any]] = {}
-    time = 0
-    value = 0
+    time = value = 0
     while len(history) < ops:
-        time += rng.randrange(0, 2 * MS)  # about 1000 ops/s
-        final = len(history) >= ops - 3 * CONCURRENCY
+        time += rng.randrange(0, 2 * MS)
+        final = len(history) >= ops - 3 * concurrency
         if final:
-            time += spread_ms * MS // CONCURRENCY
-        process = len(history) % CONCURRENCY if final else rng.randrange(CONCURRENCY)
+            time += spread_ms * MS // concurrency
+        process = len(history) % concurrency if final else rng.randrange(concurrency)
         if process in open_ops:
             invocation = open_ops.pop(process)
             result = invocation["value"]
-            if invocation["f"] == "read":
-                result = [] if empty_reads else [v for at, v in visible_at if at <= time]
-            op = {**invocation, "type": "ok", "value": result}
+            if invocation["f"] == "read" and not empty_reads:
+                kept = 1 - noise * rng.random()
+                result = [v for v, at in visible_at.items() if at <= time and rng.random() < kept]
+                result += [-1] * (rng.random() < noise)
+            elif invocation["f"] == "read":
+                result = []
+            kind = "ok" if rng.random() >= noise else rng.choice(["fail", "info"])
+            op = {**invocation, "type": kind, "value": result}
         elif rng.random() < 0.5 and not final:
-            op = {"process": process, "type": "invoke", "f": "broadcast", "value": value}
-            if not (lose_every and value % lose_every == 0):
-                visible_at.append((time + rng.randrange(spread_ms) * MS, value))
-            value += 1
+            element = rng.randrange(value) if value and rng.random() < noise / 5 else value
+            value += element == value
+            if rng.random() >= lose:
+                visible_at[element] = time + rng.randrange(spread_ms) * MS
+            op = {"process": process, "type": "invoke", "f": add_f, "value": element}
         else:
             op = {"process": process, "type": "invoke", "f": "read", "value": None}
         op = {**op, "index": len(history), "time": time}
@@ -62,7 +77,7 @@ def broadcast_history(
 )
 def test_set_full_20k_ops(benchmark, shape):
     history = broadcast_history(
-        lose_every=10 if shape == "lossy" else 0, empty_reads=shape == "empty-reads"
+        lose=0.1 if shape == "lossy" else 0, empty_reads=shape == "empty-reads"
     )
     result = benchmark(set_full.check, history, None, "broadcast")
     expected = {"healthy": True, "lossy": False, "empty-reads": False}[shape]

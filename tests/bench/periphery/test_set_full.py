@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import random
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,36 +242,21 @@ def test_fast_tracker_matches_the_literal_algorithm(history):
     assert element_results(history) == literal_element_results(history, "add")
 
 
+def load_benchmark_histories() -> Any:
+    """The benchmark's broadcast histories, here in small and noisy sizes."""
+    path = Path(__file__).parents[3] / "benchmarks" / "bench_checkers.py"
+    spec = importlib.util.spec_from_file_location("bench_checkers", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module.broadcast_history
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_fast_tracker_matches_the_literal_algorithm_on_long_histories(seed):
     """2,000 ops, 8 workers: values spread with random delays, some never show
-    up, some reads drop values at random or hold strays, some values are re-added."""
-    rng = random.Random(seed)
-    history: list[dict[str, Any]] = []
-    open_ops: dict[int, dict[str, Any]] = {}
-    visible_at: dict[int, int] = {}
-    time = value = 0
-    while len(history) < 2000:
-        time += rng.randrange(3 * MS)
-        process = rng.randrange(8)
-        if process in open_ops:
-            invocation = open_ops.pop(process)
-            result = invocation["value"]
-            if invocation["f"] == "read":
-                result = [v for v, at in visible_at.items() if at <= time and rng.random() < 0.97]
-                result += [10_000 + seed] * (rng.random() < 0.05)
-            kind = rng.choice(["ok"] * 8 + ["fail", "info"])
-            op = {**invocation, "type": kind, "value": result}
-        elif rng.random() < 0.5:
-            element = rng.randrange(value) if value and rng.random() < 0.02 else value
-            value += element == value
-            if rng.random() > 0.05:
-                visible_at[element] = time + rng.randrange(300) * MS
-            op = {"process": process, "type": "invoke", "f": "add", "value": element}
-        else:
-            op = {"process": process, "type": "invoke", "f": "read", "value": None}
-        op = {**op, "index": len(history), "time": time}
-        if op["type"] == "invoke":
-            open_ops[process] = op
-        history.append(op)
+    up, reads drop values at random or hold strays, some values are re-added."""
+    broadcast_history = load_benchmark_histories()
+    history = broadcast_history(
+        ops=2000, concurrency=8, spread_ms=300, lose=0.05, noise=0.1, seed=seed, add_f="add"
+    )
     assert element_results(history) == literal_element_results(history, "add")
