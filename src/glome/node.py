@@ -32,6 +32,7 @@ and errors appear: malformed input and handler crashes.
 
 from __future__ import annotations
 
+import fcntl
 import heapq
 import inspect
 import itertools
@@ -61,7 +62,8 @@ H = TypeVar("H", bound=Callable[..., Any])
 
 #: Maelstrom clients' own default RPC timeout (spec 5.0.1)
 DEFAULT_RPC_TIMEOUT = 5.0
-READ_SIZE = 1 << 18
+READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20
 LOGGED_LINE_LIMIT = 300  # characters of a bad input line quoted in the log
 
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
@@ -523,6 +525,8 @@ class Node:
         poller = select.poll()
         poller.register(stdin, select.POLLIN)
         watching_stdout = False
+        for fd in (stdin, stdout):
+            _widen_pipe(fd)
         was_blocking = os.get_blocking(stdout)
         os.set_blocking(stdout, False)
         try:
@@ -561,6 +565,14 @@ class Node:
         """Write everything still buffered, waiting for the reader as long as it takes."""
         while self._core.flush(stdout):
             select.select([], [stdout], [])
+
+
+def _widen_pipe(fd: int) -> None:
+    """Ask for a 1 MiB pipe buffer (Linux): fewer wake-ups and writes per message."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (OSError, AttributeError):
+        pass  # not a pipe, not Linux, or above the system's pipe-max-size
 
 
 def _clip(text: str) -> str:
