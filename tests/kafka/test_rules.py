@@ -5,19 +5,25 @@ realtime lag, JSON messages and pathological offsets."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from glome.bench.history import CheckContext
 from glome.bench.workloads.kafka import check
 from glome.bench.workloads.kafka.builder import HistoryBuilder
 
 Step = Callable[[HistoryBuilder], None]
 
 
-def run(build: Step) -> dict:
+def run_builder(build: Step) -> list:
     builder = HistoryBuilder()
     build(builder)
-    return check(builder.history, None)
+    return builder.history
+
+
+def run(build: Step) -> dict:
+    return check(run_builder(build), None)
 
 
 def skip_across(between: Step, process_after: int = 1) -> Step:
@@ -261,3 +267,16 @@ def test_nemesis_and_other_ops_are_ignored() -> None:
         b.poll(1, {"k": [[0, "a"]]})
 
     assert run(build)["valid?"] is True
+
+
+def test_cycle_explanations_go_to_the_store(tmp_path: Path) -> None:
+    builder = HistoryBuilder()
+    builder.poll(1, {"k": [[0, "a"]]})
+    builder.send(0, "k", "a", 0)
+    check(builder.history, CheckContext(options=None, store=tmp_path))
+    text = (tmp_path / "elle" / "G1c-realtime.txt").read_text()
+    assert text.startswith("T1 = ") and "T2 -realtime-> T1" in text
+
+    clean = tmp_path / "clean"
+    check(run_builder(lambda b: b.send(0, "k", "a", 0)), CheckContext(options=None, store=clean))
+    assert not (clean / "elle").exists()

@@ -26,6 +26,7 @@ sequences, visibility and realtime.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from glome.bench.history import CheckContext, Op
@@ -102,8 +103,18 @@ def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHist
     return {kind: cases for kind, cases in found.items() if cases}, parsed
 
 
-def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
+def _write_explanations(store: Path, cycles: list[dict[str, Any]]) -> None:
+    """store/elle/G1c-realtime.txt, where Maelstrom's Elle writes its cycle explanations."""
+    directory = store / "elle"
+    directory.mkdir(parents=True, exist_ok=True)
+    text = "\n\n".join(cycle["explanation"] for cycle in cycles)
+    (directory / "G1c-realtime.txt").write_text(text + "\n")
+
+
+def check(history: list[Op], ctx: CheckContext | None) -> dict[str, Any]:
     found, parsed = anomalies(history)
+    if ctx is not None and ctx.store is not None and "G1c-realtime" in found:
+        _write_explanations(ctx.store, found["G1c-realtime"])
     error_types = sorted(found)
     bad = [kind for kind in error_types if kind not in ALLOWED_ERROR_TYPES]
     result: dict[str, Any] = {kind: _condense(kind, found[kind]) for kind in error_types}

@@ -26,6 +26,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from glome.bench.history import INFO, OK
 from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
 from glome.bench.workloads.kafka.values import Hashable, thaw
@@ -140,15 +142,20 @@ def _tarjan(edges: list[list[int]]) -> list[int]:
     return component
 
 
-def _explain(case: FutureRead) -> str:
+def _explain(case: FutureRead, invocation_of_writer: Any) -> str:
+    """The cycle in words: which op is which, and the edge behind each step."""
     writer, reader = case.writer, case.reader
-    reader_index = reader.op.get("index", reader.comp_pos)
-    writer_index = writer.op.get("index", writer.comp_pos)
-    return (
-        f"T1 = the {writer.type} send at index {writer_index}; T2 = the ok poll at index "
-        f"{reader_index}. T1 -wr-> T2: T2 returned message {thaw(case.message)!r} of key "
-        f"{thaw(case.key)!r}, which T1 sent. T2 -realtime-> T1: T2 completed before T1 was "
-        "invoked. So T2 read a message before anyone sent it: a cycle."
+    invoked = invocation_of_writer.get("index", writer.inv_pos)
+    completed = reader.op.get("index", reader.comp_pos)
+    return "\n".join(
+        [
+            f"T1 = {orjson.dumps(writer.op).decode()}",
+            f"T2 = {orjson.dumps(reader.op).decode()}",
+            f"T1 -wr-> T2: T2 returned message {thaw(case.message)!r} of key "
+            f"{thaw(case.key)!r}, which T1 sent.",
+            f"T2 -realtime-> T1: T2 completed (history index {completed}) before T1 was "
+            f"invoked (history index {invoked}), so T2 read a message before it was sent.",
+        ]
     )
 
 
@@ -160,7 +167,7 @@ def _cycle(case: FutureRead, invocation_of_writer: Any) -> Error:
             {"type": "wr", "key": thaw(case.key), "value": thaw(case.message)},
             {"type": "realtime", "a'": case.reader.op, "b": invocation_of_writer},
         ],
-        "explanation": _explain(case),
+        "explanation": _explain(case, invocation_of_writer),
     }
 
 
