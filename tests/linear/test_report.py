@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree
 
-from glome.bench.checkers.linear import BUDGET_EXTRA, Budget, check
+from glome.bench.checkers.linear import BUDGET_EXTRA, Budget, check, checker
 from glome.bench.checkers.linear.synthetic import Shape, history
 from glome.bench.history import CheckContext, Op
 
@@ -132,3 +132,14 @@ def test_a_key_that_fails_gets_a_picture(tmp_path: Path) -> None:
     bars = picture.findall("{http://www.w3.org/2000/svg}rect")
     assert [bar.get("stroke") for bar in bars].count("#FF1E90") == 1
     assert {bar.get("fill") for bar in bars} == {"#6DB6FE", "#FFAA26"}
+
+
+def test_a_key_whose_check_raises_is_unknown(monkeypatch) -> None:
+    def broken(*_: object) -> None:
+        raise RuntimeError("search broke")
+
+    monkeypatch.setattr(checker, "_search", broken)
+    result = run(sequential(write(0, 1, 1), read(1, 1, 1)))
+    assert result["valid?"] == "unknown"
+    assert result["failures"] == []
+    assert result["results"][1]["linearizable"]["error"].startswith("RuntimeError: search broke")

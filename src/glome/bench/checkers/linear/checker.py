@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from glome._fast import load
+from glome.bench.checkers.compose import check_safe
 from glome.bench.checkers.linear import svg
 from glome.bench.checkers.linear.prepare import KeyProblem, identity, sort_key, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
 from glome.bench.edn import Keyword
-from glome.bench.history import UNKNOWN, CheckContext, Op
+from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
 from glome.bench.results import merge_valid, write_history, write_results
 
 ANALYZER = Keyword("wgl")
@@ -62,6 +63,16 @@ def check_key(problem: KeyProblem, deadline: float, config_limit: int) -> dict[s
     return {**result, "analyzer": ANALYZER, "configs-explored": explored}
 
 
+def _key_checker(problem: KeyProblem, deadline: float, config_limit: int) -> Checker:
+    """check_key as a Checker, so that (as in Jepsen's independent checker) a key
+    whose check raises is guarded into "unknown" instead of ending the analysis."""
+
+    def check_one(_history: list[Op], _ctx: CheckContext) -> dict[str, Any]:
+        return check_key(problem, deadline, config_limit)
+
+    return check_one
+
+
 def _result_key(key: Any) -> Any:
     """The key itself, or its JSON text when it cannot be a map key (a list)."""
     try:
@@ -79,7 +90,8 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     linearizable: dict[int, dict[str, Any]] = {}
     for index in sorted(range(len(problems)), key=lambda i: len(problems[i].calls)):
         deadline = min(time.monotonic() + budget.key_seconds, started + budget.total_seconds)
-        linearizable[index] = check_key(problems[index], deadline, budget.key_configs)
+        one_key = _key_checker(problems[index], deadline, budget.key_configs)
+        linearizable[index] = check_safe(one_key, problems[index].ops, ctx)
     results: dict[Any, dict[str, Any]] = {}
     for index in sorted(range(len(problems)), key=lambda i: sort_key(problems[i].key)):
         outcome = linearizable[index]
