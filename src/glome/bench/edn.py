@@ -5,8 +5,8 @@ keywords written as strings without the colon. To print real EDN the writer
 must know which strings were keywords: ``Keyword`` marks a value explicitly
 (it is a ``str``, so JSON writers see a plain string), and ``keyword_keys``
 turns every map key that reads as a keyword into one, as Maelstrom's maps
-use keyword keys throughout. ``Seq`` marks a list Clojure holds as a seq
-(printed ``(1 2)``, e.g. the sorted ``:lost`` of set-full).
+use keyword keys throughout (``Text`` keeps a key a string). ``Seq`` marks
+a list Clojure holds as a seq (printed ``(1 2)``, e.g. set-full's ``:lost``).
 
 ``pretty`` follows clojure.pprint's layout at its right margin of 72: a
 collection that fits stays on one line, otherwise a map puts one entry per
@@ -30,6 +30,12 @@ _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\
 
 class Keyword(str):
     """A string that is a Clojure keyword (printed ``:name``)."""
+
+    __slots__ = ()
+
+
+class Text(str):
+    """A string that stays a string where keywords are assumed (map keys)."""
 
     __slots__ = ()
 
@@ -85,8 +91,8 @@ def _string_text(text: str, readably: bool) -> str:
 
 
 def _key(key: Any, keyword_keys: bool) -> Any:
-    if keyword_keys and isinstance(key, str) and not isinstance(key, Keyword):
-        return Keyword(key) if is_keyword_name(key) else key
+    if keyword_keys and type(key) is str and is_keyword_name(key):
+        return Keyword(key)
     return key
 
 

@@ -186,13 +186,23 @@ def _edn_op(op: Op) -> dict[str, Any]:
         ordered["f"] = _keyword_if_name(op["f"])
     if op.get("process") == NEMESIS:
         ordered["process"] = edn.Keyword(NEMESIS)
-        ordered["value"] = _keyword_if_name(op.get("value"))
+        ordered["value"] = _nemesis_value(op.get("value"))
     error = op.get("error")
     if isinstance(error, str):
         ordered["error"] = _keyword_if_name(error)
     elif isinstance(error, list) and error:
         ordered["error"] = [_keyword_if_name(error[0]), *error[1:]]
     return ordered
+
+
+def _nemesis_value(value: Any) -> Any:
+    """Jepsen's partition values: ``:majority``, ``[:isolated {"n1" #{"n2"}}]``,
+    ``:network-healed``; node names stay strings, also as map keys."""
+    if isinstance(value, list) and value:
+        return [_keyword_if_name(value[0]), *map(_nemesis_value, value[1:])]
+    if isinstance(value, dict):
+        return {edn.Text(k) if isinstance(k, str) else k: v for k, v in value.items()}
+    return _keyword_if_name(value)
 
 
 def _history_txt_line(op: dict[str, Any]) -> str:

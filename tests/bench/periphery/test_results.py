@@ -137,6 +137,8 @@ HISTORY = [
     },
     {"index": 2, "time": 30, "type": "info", "process": "nemesis", "f": "start-partition",
      "value": "majority"},
+    {"index": 6, "time": 33, "type": "info", "process": "nemesis", "f": "start-partition",
+     "value": ["isolated", {"n1": ["n2"], "n2": ["n1"]}]},
     {"index": 3, "time": 40, "type": "invoke", "process": 1, "f": "read", "value": None,
      "final?": True},
     {"index": 4, "time": 50, "type": "fail", "process": 1, "f": "read", "value": None,
@@ -153,6 +155,7 @@ def test_history_files(tmp_path):
         "0\t:invoke\t:broadcast\t3",
         "0\t:info\t:broadcast\t3\t:net-timeout",
         ":nemesis\t:info\t:start-partition\t:majority",
+        ':nemesis\t:info\t:start-partition\t[:isolated {"n1" ["n2"], "n2" ["n1"]}]',
         "1\t:invoke\t:read\tnil",
         "1\t:fail\t:read\tnil\t[:key-does-not-exist key does not exist]",
         '2\t:ok\t:echo\t{:type "echo_ok", :echo "Please echo 7", :in_reply_to 1}',
@@ -161,7 +164,7 @@ def test_history_files(tmp_path):
     assert (
         edn_lines[0] == "{:index 0, :time 10, :type :invoke, :process 0, :f :broadcast, :value 3}"
     )
-    assert edn_lines[4] == (
+    assert edn_lines[5] == (
         "{:index 4, :time 50, :type :fail, :process 1, :f :read, :value nil, :final? true, "
         ':error [:key-does-not-exist "key does not exist"]}'
     )
