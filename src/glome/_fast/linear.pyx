@@ -26,8 +26,11 @@ MASK_BITS = 64
 
 apply = _pure_linear.apply
 
+cdef long long _CLOCK_CHECK_EVERY = CLOCK_CHECK_EVERY
+
 
 cdef inline int32_t _apply(int32_t code, int32_t arg_a, int32_t arg_b, int32_t state) noexcept nogil:
+    # codes as in the pure twin: 0 read, 1 write, 2 cas; -1 is INCONSISTENT
     if code == 1:
         return arg_a
     if state != arg_a:
@@ -332,7 +335,7 @@ cdef tuple _run(
         if visited == 0:
             continue
         explored += 1
-        if explored % CLOCK_CHECK_EVERY == 0 and time.monotonic() > deadline:
+        if explored % _CLOCK_CHECK_EVERY == 0 and time.monotonic() > deadline:
             return "timeout", furthest, 0, arrivals, explored
         if explored > config_limit:
             return "config-limit", furthest, 0, arrivals, explored
