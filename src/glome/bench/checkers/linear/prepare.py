@@ -1,6 +1,6 @@
 """Turn a lin-kv history into one small search problem per key.
 
-Linearizability is compositional (P-compositional, in Lowe's terms): a history
+Linearizability is compositional (P-compositionality per key): a history
 of independent registers is linearizable iff each key's sub-history is, so
 every key is checked on its own. Per key this module
 
