@@ -9,8 +9,8 @@ use keyword keys throughout (``Text`` keeps a key a string). ``Seq`` marks
 a list Clojure holds as a seq (printed ``(1 2)``, e.g. set-full's ``:lost``).
 
 ``pretty`` follows clojure.pprint's layout at its right margin of 72: a
-collection that fits stays on one line, otherwise a map puts one entry per
-line under its first key and a sequence fills lines.
+collection that fits stays on one line, otherwise it puts each entry (a map's
+key and value together) on a line of its own, aligned under the first.
 """
 
 from __future__ import annotations
@@ -157,31 +157,21 @@ def _pretty_map(value: dict, column: int, trailing: int, keyword_keys: bool) -> 
     last = len(value) - 1
     for position, (key, item) in enumerate(value.items()):
         key_text = dumps(_key(key, keyword_keys), keyword_keys)
-        after = trailing + 1 if position == last else 1
+        after = trailing + 1 if position == last else 2  # "}" or ", "
         item_text = _pretty(item, indent + len(key_text) + 1, after, keyword_keys)
         lines.append(f"{key_text} {item_text}")
     return "{" + (",\n" + " " * indent).join(lines) + "}"
 
 
 def _pretty_sequence(value: Any, column: int, trailing: int, keyword_keys: bool) -> str:
-    """Fill lines with elements; an element that cannot fit starts a line of its own."""
+    """One element per line, all aligned after the opening bracket (pprint's
+    linear newlines: a collection breaks everywhere or nowhere)."""
     opening, closing = _brackets(value)
     indent = column + len(opening)
     items = list(value)
-    lines: list[str] = []
-    current = ""
-    for position, item in enumerate(items):
-        after = trailing + len(closing) if position == len(items) - 1 else 0
-        start = indent + len(current) + (1 if current else 0)
-        text = dumps(item, keyword_keys)
-        if current and start + len(text) + after > RIGHT_MARGIN:
-            lines.append(current)
-            current, start = "", indent
-        text = _pretty(item, start, after, keyword_keys)
-        current = f"{current} {text}" if current else text
-        if "\n" in text:
-            lines.append(current)
-            current = ""
-    if current:
-        lines.append(current)
+    last = len(items) - 1
+    lines = [
+        _pretty(item, indent, trailing + len(closing) if position == last else 1, keyword_keys)
+        for position, item in enumerate(items)
+    ]
     return opening + ("\n" + " " * indent).join(lines) + closing

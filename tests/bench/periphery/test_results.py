@@ -10,6 +10,7 @@ import pytest
 from glome.bench import edn, results
 from glome.bench.results import (
     create_store,
+    edn_results,
     exit_code,
     format_results,
     load_history,
@@ -200,7 +201,8 @@ def test_results_edn_is_real_edn_laid_out_like_jepsen(tmp_path):
     text = (tmp_path / "results.edn").read_text()
     assert text == (
         "{:stats {:valid? true, :count 2},\n"
-        " :net {:servers {:msg-count 384, :msgs-per-op 2.0210526}, :valid? true},\n"
+        " :net {:servers {:msg-count 384, :msgs-per-op 2.0210526},\n"
+        "       :valid? true},\n"
         " :workload {:valid? true,\n"
         "            :lost (),\n"
         "            :stable-latencies {0 0, 0.5 12, 0.95 40, 0.99 41, 1 45}},\n"
@@ -240,15 +242,95 @@ def test_edn_sets_and_print_mode():
     assert edn.dumps(["a", edn.Keyword("b")], readably=False) == "[a :b]"
 
 
-def test_edn_pretty_fills_long_vectors_within_the_margin():
-    text = edn.pretty({"values": list(range(40))})
-    lines = text.splitlines()
-    assert all(len(line) <= edn.RIGHT_MARGIN for line in lines)
-    assert lines[1].startswith(" " * len("{:values ["))
-    assert edn.dumps(list(range(40))) in text.replace("\n" + " " * 10, " ")
+def test_edn_pretty_breaks_a_long_sequence_at_every_element():
+    """As Maelstrom's docs show a txn op: one element a line once the whole does not fit."""
+    read, append = [edn.Keyword("r"), 9, list(range(1, 8))], [edn.Keyword("append"), 9, 6]
+    text = edn.pretty({"an-op-too-long-for-one-line": {"value": [read, append] * 3}})
+    assert text.splitlines()[:3] == [
+        "{:an-op-too-long-for-one-line {:value [[:r 9 [1 2 3 4 5 6 7]]",
+        "                                       [:append 9 6]",
+        "                                       [:r 9 [1 2 3 4 5 6 7]]",
+    ]
+    assert edn.pretty({"k": [list(range(30))]}).splitlines()[:2] == ["{:k [[0", "      1"]
 
 
 def test_float32_prints_the_shortest_round_trip():
     assert edn.float32(384 / 190) == 2.0210526
     assert edn.float32(2 / 3) == 0.6666667
     assert edn.single(2 / 3) < 0.6666667
+
+
+ECHO_RESULTS = {
+    "perf": {"latency-graph": {"valid?": True}, "rate-graph": {"valid?": True}, "valid?": True},
+    "timeline": {"valid?": True},
+    "exceptions": {"valid?": True},
+    "stats": {
+        "valid?": True,
+        "count": 12,
+        "ok-count": 12,
+        "fail-count": 0,
+        "info-count": 0,
+        "by-f": {
+            "echo": {"valid?": True, "count": 12, "ok-count": 12, "fail-count": 0, "info-count": 0}
+        },
+    },
+    "net": {
+        "stats": {
+            "all": {"send-count": 26, "recv-count": 26, "msg-count": 26},
+            "clients": {"send-count": 26, "recv-count": 26, "msg-count": 26},
+            "servers": {"send-count": 0, "recv-count": 0, "msg-count": 0},
+        },
+        "valid?": True,
+    },
+    "workload": {"valid?": True, "errors": edn.Seq()},
+    "valid?": True,
+}
+
+# The echo results printed in Maelstrom's guide (doc/02-echo), from an older
+# version that nested the net counts under :stats; what matters is the layout.
+ECHO_RESULTS_AS_MAELSTROM_PRINTS_THEM = """\
+{:perf {:latency-graph {:valid? true},
+        :rate-graph {:valid? true},
+        :valid? true},
+ :timeline {:valid? true},
+ :exceptions {:valid? true},
+ :stats {:valid? true,
+         :count 12,
+         :ok-count 12,
+         :fail-count 0,
+         :info-count 0,
+         :by-f {:echo {:valid? true,
+                       :count 12,
+                       :ok-count 12,
+                       :fail-count 0,
+                       :info-count 0}}},
+ :net {:stats {:all {:send-count 26, :recv-count 26, :msg-count 26},
+               :clients {:send-count 26,
+                         :recv-count 26,
+                         :msg-count 26},
+               :servers {:send-count 0, :recv-count 0, :msg-count 0}},
+       :valid? true},
+ :workload {:valid? true, :errors ()},
+ :valid? true}
+
+\n\
+Everything looks good! ヽ(‘ー`)ノ"""
+
+
+def test_console_layout_matches_maelstroms_published_output():
+    assert format_results(ECHO_RESULTS) == ECHO_RESULTS_AS_MAELSTROM_PRINTS_THEM
+
+
+@pytest.mark.parametrize(
+    ("latencies", "printed"),
+    [
+        ([0, 86, 170, 193, 224], ":stable-latencies {0 0, 0.5 86, 0.95 170, 0.99 193, 1 224},"),
+        ([0, 452, 656, 748, 791], ":stable-latencies {0 0,"),
+    ],
+)
+def test_latency_maps_break_where_maelstroms_do(latencies, printed):
+    """doc/03-broadcast/02-performance: the second map no longer fits in 72 columns."""
+    quantiles = dict(zip(["0", "0.5", "0.95", "0.99", "1"], latencies, strict=True))
+    workload = {"valid?": True, "stable-latencies": quantiles, "attempt-count": 1}
+    lines = edn.pretty(edn_results({"workload": workload})).splitlines()
+    assert lines[1] == " " * 12 + printed
