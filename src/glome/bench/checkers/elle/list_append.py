@@ -84,10 +84,12 @@ def analyse(
     ):
         if cases:
             anomalies[name] = cases
-    explain.annotate(anomalies, appends=True)
     result = an.result_map(consistency_models, anomalies)
-    if store is not None and result.get("anomalies"):
-        explain.write_store(Path(store) / "elle", result["anomalies"], cycles)
+    reported = result.get("anomalies")
+    if reported:
+        explain.annotate(reported, appends=True)
+        if store is not None:
+            explain.write_store(Path(store) / "elle", reported, cycles)
     return result
 
 

@@ -78,10 +78,12 @@ def analyse(
     ):
         if cases:
             anomalies[name] = cases
-    explain.annotate(anomalies, appends=False)
     result = an.result_map(consistency_models, anomalies)
-    if store is not None and result.get("anomalies"):
-        explain.write_store(Path(store) / "elle", result["anomalies"], cycles)
+    reported = result.get("anomalies")
+    if reported:
+        explain.annotate(reported, appends=False)
+        if store is not None:
+            explain.write_store(Path(store) / "elle", reported, cycles)
     return result
 
 
