@@ -33,7 +33,10 @@ SVG_FILE = "linear.svg"
 @dataclass(frozen=True)
 class Budget:
     """Limits on the search. Keys are searched smallest first; each gets at most
-    ``key_seconds`` and whatever is left of ``total_seconds``."""
+    ``key_seconds`` and whatever is left of ``total_seconds`` (counted from the
+    start of the check). ``key_configs`` bounds a key's memo, hence its memory:
+    about 50 bytes a configuration compiled (some 100 MB at the default), a few
+    hundred in the pure backend, which is slow enough that time binds first."""
 
     key_seconds: float = 5.0
     total_seconds: float = 8.0
