@@ -39,7 +39,11 @@ for line in sys.stdin.buffer:
     out.flush()
 """
 
-INIT = {"src": "c0", "dest": "n0", "body": {"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": ["n0"]}}
+INIT = {
+    "src": "c0",
+    "dest": "n0",
+    "body": {"type": "init", "msg_id": 1, "node_id": "n0", "node_ids": ["n0"]},
+}
 
 
 def echo_requests(count: int) -> bytes:
@@ -101,7 +105,9 @@ def check_replies(replies: bytes, count: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()

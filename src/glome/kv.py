@@ -52,9 +52,13 @@ class KV:
 
     async def write(self, key: Any, value: Any) -> None:
         """Set ``key`` to ``value``."""
-        await self.node.rpc(self.service, {"type": "write", "key": key, "value": value}, self.timeout)
+        await self.node.rpc(
+            self.service, {"type": "write", "key": key, "value": value}, self.timeout
+        )
 
-    async def cas(self, key: Any, expected: Any, new: Any, *, create_if_not_exists: bool = False) -> None:
+    async def cas(
+        self, key: Any, expected: Any, new: Any, *, create_if_not_exists: bool = False
+    ) -> None:
         """Set ``key`` to ``new`` if it holds ``expected`` (``PreconditionFailed`` otherwise).
 
         With ``create_if_not_exists`` an absent key is created with ``new``; lww-kv

@@ -32,6 +32,7 @@ and errors appear: malformed input and handler crashes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import heapq
 import inspect
@@ -40,7 +41,6 @@ import math
 import os
 import re
 import select
-import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -57,7 +57,7 @@ BACKEND = "pure" if _core.__name__.rsplit(".", 1)[-1].startswith("_pure_") else 
 
 Message = dict[str, Any]
 Body = dict[str, Any]
-Handler = Callable[[Message], "Body | None | Awaitable[Body | None]"]
+Handler = Callable[[Message], "Body | Awaitable[Body | None] | None"]
 H = TypeVar("H", bound=Callable[..., Any])
 
 #: Maelstrom clients' own default RPC timeout (spec 5.0.1)
@@ -181,7 +181,9 @@ class Task(Future):
             return
         refused = Future()
         refused.set_exception(
-            TypeError(f"glome tasks await glome futures (node.rpc, node.sleep, ...), not {yielded!r}")
+            TypeError(
+                f"glome tasks await glome futures (node.rpc, node.sleep, ...), not {yielded!r}"
+            )
         )
         self._step(refused)
 
@@ -255,7 +257,7 @@ class Node:
         return register
 
     def on_init(self, hook: H) -> H:
-        """Decorator: call ``hook()`` once ``node.id`` and ``node.ids`` are known, before init_ok."""
+        """Decorator: call ``hook()`` once ``node.id`` and ``node.ids`` are set, before init_ok."""
         self._init_hooks.append(hook)
         return hook
 
@@ -569,10 +571,9 @@ class Node:
 
 def _widen_pipe(fd: int) -> None:
     """Ask for a 1 MiB pipe buffer (Linux): fewer wake-ups and writes per message."""
-    try:
+    # not a pipe, not Linux, or above the system's pipe-max-size: keep the default
+    with contextlib.suppress(OSError, AttributeError):
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    except (OSError, AttributeError):
-        pass  # not a pipe, not Linux, or above the system's pipe-max-size
 
 
 def _clip(text: str) -> str:

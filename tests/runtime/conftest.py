@@ -61,7 +61,9 @@ class NodeProcess:
         message = orjson.loads(line)
         assert set(message) == {"src", "dest", "body"}, message
         assert message["src"] == self.node_id and isinstance(message["dest"], str), message
-        assert isinstance(message["body"], dict) and isinstance(message["body"]["type"], str), message
+        assert isinstance(message["body"], dict) and isinstance(message["body"]["type"], str), (
+            message
+        )
         return message
 
     def silent_for(self, seconds: float) -> bool:
@@ -113,11 +115,12 @@ def spawn(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[Any]:
             argv = [sys.executable, str(NODES_DIR / program), *args]
         else:
             argv = [str(GLOME_BIN / program), *args]
-        node = NodeProcess(argv, {**backend_env, **(env or {})}, tmp_path / f"stderr-{len(started)}.log")
+        node = NodeProcess(
+            argv, {**backend_env, **(env or {})}, tmp_path / f"stderr-{len(started)}.log"
+        )
         started.append(node)
         return node
 
     yield start
     for node in started:
         node.kill()
-

@@ -15,8 +15,10 @@ GENERATE_SCHEMA = RESPONSE_SCHEMAS["unique-ids"]["generate"]
 def test_init_then_echo_replies_exactly(spawn):
     node = spawn("glome-echo")
     node.send_raw(
-        b'{"id":0,"src":"c0","dest":"n3","body":{"type":"init","msg_id":1,"node_id":"n3","node_ids":["n1","n3"]}}\n'
-        b'{"id":3,"src":"c3","dest":"n3","body":{"type":"echo","echo":"Please echo 41","msg_id":1}}\n'
+        b'{"id":0,"src":"c0","dest":"n3","body":{"type":"init","msg_id":1,"node_id":"n3",'
+        b'"node_ids":["n1","n3"]}}\n'
+        b'{"id":3,"src":"c3","dest":"n3","body":{"type":"echo","echo":"Please echo 41",'
+        b'"msg_id":1}}\n'
     )
     node.node_id = "n3"
     assert node.recv() == {"src": "n3", "dest": "c0", "body": {"type": "init_ok", "in_reply_to": 1}}
@@ -30,7 +32,9 @@ def test_init_then_echo_replies_exactly(spawn):
     assert node.close() == (0, [])
 
 
-@pytest.mark.parametrize("payload", [None, 0, "ünïcode ✓", [1, {"a": [2]}], {"nested": {"x": None}}])
+@pytest.mark.parametrize(
+    "payload", [None, 0, "ünïcode ✓", [1, {"a": [2]}], {"nested": {"x": None}}]
+)
 def test_echo_payloads_come_back_unchanged(spawn, payload):
     node = spawn("glome-echo")
     node.init()
@@ -62,7 +66,10 @@ def test_unknown_type_is_not_supported(spawn):
         (b'{"src":"c1","dest":"n0","body":{"type":7,"msg_id":10}}', 10),  # type not a string
         (b'{"src":"c1","body":{"type":"echo","echo":1,"msg_id":11}}', 11),  # no dest
         (b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":1,"msg_id":12}', 12),  # cut short
-        (b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"\xff","msg_id":13}}', 13),  # bad UTF-8
+        (
+            b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"\xff","msg_id":13}}',
+            13,
+        ),  # bad UTF-8
         (b'{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":true}}', None),  # bool msg_id
         (b'{"src":1,"dest":"n0","body":{"type":"echo","msg_id":14}}', None),  # no usable src
         (b"[1,2,3]", None),
@@ -79,7 +86,10 @@ def test_malformed_lines_get_error_12_when_answerable(spawn, line, in_reply_to):
         body = node.recv()["body"]
         assert body["type"] == "error" and body["code"] == protocol.MALFORMED_REQUEST
         assert body["in_reply_to"] == in_reply_to
-    assert node.request("c1", {"type": "echo", "echo": "still here", "msg_id": 99})["echo"] == "still here"
+    assert (
+        node.request("c1", {"type": "echo", "echo": "still here", "msg_id": 99})["echo"]
+        == "still here"
+    )
     status, rest = node.close()
     assert status == 0 and rest == []
     assert "malformed" in node.stderr() or "not JSON" in node.stderr()
@@ -95,10 +105,16 @@ def test_handler_exception_is_crash_with_traceback_on_stderr(spawn):
     assert body["code"] == protocol.CRASH and "ValueError: boom later" in body["text"]
     body = node.request("c1", {"type": "not_a_dict", "msg_id": 4})
     assert body["code"] == protocol.CRASH and "must be a dict" in body["text"]
-    assert node.request("c1", {"type": "ping", "msg_id": 5}) == {"type": "pong", "n": "n0", "in_reply_to": 5}
+    assert node.request("c1", {"type": "ping", "msg_id": 5}) == {
+        "type": "pong",
+        "n": "n0",
+        "in_reply_to": 5,
+    }
     node.close()
     stderr = node.stderr()
-    assert "Traceback" in stderr and 'raise RuntimeError("boom")' in stderr and "boom later" in stderr
+    assert (
+        "Traceback" in stderr and 'raise RuntimeError("boom")' in stderr and "boom later" in stderr
+    )
 
 
 def test_typed_error_from_a_handler_is_answered_with_its_code(spawn):
@@ -127,11 +143,17 @@ def test_message_without_msg_id_gets_no_reply(spawn):
 def test_eof_flushes_pending_output_and_exits_zero(spawn):
     node = spawn("glome-echo")
     requests = b"".join(
-        orjson.dumps({"src": "c1", "dest": "n0", "body": {"type": "echo", "echo": i, "msg_id": i}}) + b"\n"
+        orjson.dumps({"src": "c1", "dest": "n0", "body": {"type": "echo", "echo": i, "msg_id": i}})
+        + b"\n"
         for i in range(1, 2001)
     )
-    init = b'{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}\n'
-    last = b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"tail","msg_id":2001}}'  # no newline
+    init = (
+        b'{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}'
+        b"\n"
+    )
+    last = (
+        b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"tail","msg_id":2001}}'  # no newline
+    )
     node.send_raw(init + requests + last)
     status, messages = node.close()
     assert status == 0
@@ -146,7 +168,9 @@ def test_output_is_never_lost_when_stdout_is_not_read(spawn):
     count = 5000  # about 5 MB of replies, far beyond a pipe buffer
     node.send_raw(
         b"".join(
-            orjson.dumps({"src": "c1", "dest": "n0", "body": {"type": "echo", "echo": payload, "msg_id": i}})
+            orjson.dumps(
+                {"src": "c1", "dest": "n0", "body": {"type": "echo", "echo": payload, "msg_id": i}}
+            )
             + b"\n"
             for i in range(count)
         )

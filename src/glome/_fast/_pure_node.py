@@ -28,7 +28,17 @@ _dumps = orjson.dumps
 class Core:
     """Framing, decoding, fast dispatch and the output buffer of one node."""
 
-    __slots__ = ("_failed", "_invalid", "_out", "_prefixes", "_slow", "_src_json", "_tail", "handlers", "node_id")
+    __slots__ = (
+        "_failed",
+        "_invalid",
+        "_out",
+        "_prefixes",
+        "_slow",
+        "_src_json",
+        "_tail",
+        "handlers",
+        "node_id",
+    )
 
     def __init__(
         self,

@@ -23,7 +23,10 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in NODES:
         known = ", ".join(sorted(NODES))
         problem = f"unknown node {argv[0]!r}" if argv else "which node?"
-        print(f"glome node: {problem}\nusage: glome node <name> [args]   (names: {known})", file=sys.stderr)
+        print(
+            f"glome node: {problem}\nusage: glome node <name> [args]   (names: {known})",
+            file=sys.stderr,
+        )
         return USAGE_EXIT
     module_name, function_name = NODES[argv[0]].split(":")
     sys.argv = [f"glome-{argv[0]}", *argv[1:]]

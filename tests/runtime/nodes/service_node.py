@@ -38,7 +38,9 @@ async def kv_write(msg: Message) -> dict[str, Any]:
 @node.on("kv_cas")
 async def kv_cas(msg: Message) -> dict[str, Any]:
     body = msg["body"]
-    await store.cas(body["key"], body["from"], body["to"], create_if_not_exists=body.get("create", False))
+    await store.cas(
+        body["key"], body["from"], body["to"], create_if_not_exists=body.get("create", False)
+    )
     return {"type": "kv_cas_ok"}
 
 

@@ -1,0 +1,156 @@
+"""RPCs to a fake service and to peers, KV clients, timeouts and timers, on both backends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from glome import protocol
+
+
+def serve(node, expected_type, reply_body):
+    """Play a service: take the node's next request, check its type, answer it."""
+    request = node.recv()
+    assert request["body"]["type"] == expected_type, request
+    assert isinstance(request["body"]["msg_id"], int)
+    node.send(request["dest"], {**reply_body, "in_reply_to": request["body"]["msg_id"]})
+    return request
+
+
+def test_kv_read_write_cas_against_a_fake_lin_kv(spawn):
+    node = spawn("service_node.py")
+    node.init()
+    node.send("c1", {"type": "kv_write", "key": "k", "value": 3, "msg_id": 2})
+    request = serve(node, "write", {"type": "write_ok"})
+    assert (
+        request["dest"] == "lin-kv"
+        and request["body"]["key"] == "k"
+        and request["body"]["value"] == 3
+    )
+    assert node.recv()["body"] == {"type": "kv_write_ok", "in_reply_to": 2}
+
+    node.send("c1", {"type": "kv_read", "key": "k", "msg_id": 3})
+    serve(node, "read", {"type": "read_ok", "value": 3})
+    assert node.recv()["body"] == {"type": "kv_read_ok", "value": 3, "in_reply_to": 3}
+
+    node.send("c1", {"type": "kv_cas", "key": "k", "from": 3, "to": 4, "create": True, "msg_id": 4})
+    request = serve(node, "cas", {"type": "cas_ok"})
+    assert {k: request["body"][k] for k in ("key", "from", "to", "create_if_not_exists")} == {
+        "key": "k",
+        "from": 3,
+        "to": 4,
+        "create_if_not_exists": True,
+    }
+    assert node.recv()["body"] == {"type": "kv_cas_ok", "in_reply_to": 4}
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (protocol.PRECONDITION_FAILED, "current value 5 is not 3"),
+        (protocol.KEY_DOES_NOT_EXIST, "key does not exist"),
+    ],
+)
+def test_kv_errors_surface_as_typed_errors(spawn, code, text):
+    node = spawn("service_node.py")
+    node.init()
+    node.send("c1", {"type": "kv_cas", "key": "k", "from": 3, "to": 4, "msg_id": 2})
+    request = serve(node, "cas", {"type": "error", "code": code, "text": text})
+    assert "create_if_not_exists" not in request["body"]
+    # the handler does not catch it, so the node answers with the same code
+    assert node.recv()["body"] == {"type": "error", "code": code, "text": text, "in_reply_to": 2}
+
+
+def test_kv_read_default_replaces_a_missing_key(spawn):
+    node = spawn("service_node.py")
+    node.init()
+    node.send("c1", {"type": "kv_read", "key": "nope", "default": 0, "msg_id": 2})
+    serve(
+        node,
+        "read",
+        {"type": "error", "code": protocol.KEY_DOES_NOT_EXIST, "text": "key does not exist"},
+    )
+    assert node.recv()["body"] == {"type": "kv_read_ok", "value": 0, "in_reply_to": 2}
+
+
+def test_tso(spawn):
+    node = spawn("service_node.py")
+    node.init()
+    node.send("c1", {"type": "ts", "msg_id": 2})
+    request = serve(node, "ts", {"type": "ts_ok", "ts": 41})
+    assert request["dest"] == "lin-tso"
+    assert node.recv()["body"] == {"type": "ts_ok", "ts": 41, "in_reply_to": 2}
+
+
+def test_kv_timeout_raises_timeout_and_late_reply_is_dropped(spawn):
+    node = spawn("service_node.py")
+    node.init()
+    node.send("c1", {"type": "kv_read", "key": "k", "msg_id": 2})
+    request = node.recv()  # the read to lin-kv, left unanswered
+    reply = node.recv(timeout=3)["body"]
+    assert (
+        reply["type"] == "error" and reply["code"] == protocol.TIMEOUT and reply["in_reply_to"] == 2
+    )
+    late = {"type": "read_ok", "value": 1, "in_reply_to": request["body"]["msg_id"]}
+    node.send("lin-kv", late)
+    node.send("lin-kv", late)
+    assert node.silent_for(0.3)
+    assert node.request("c1", {"type": "ping", "msg_id": 3})["n"] == "n0"
+
+
+def test_node_to_node_rpc_with_a_timeout_frees_its_state(spawn):
+    node = spawn("service_node.py")
+    node.init("n0", ["n0", "n1", "n2"])
+    node.send("c1", {"type": "ask", "peers": ["n1", "n2"], "timeout": 0.2, "msg_id": 2})
+    first = node.recv()
+    assert first["dest"] == "n1" and first["body"]["type"] == "ping"
+    node.send("n1", {"type": "pong", "n": "n1", "in_reply_to": first["body"]["msg_id"]})
+    node.send(
+        "n1", {"type": "pong", "n": "dup", "in_reply_to": first["body"]["msg_id"]}
+    )  # duplicate
+    second = node.recv()
+    assert second["dest"] == "n2"  # never answered: times out
+    started = time.monotonic()
+    body = node.recv(timeout=3)["body"]
+    assert time.monotonic() - started < 2
+    assert body == {"type": "ask_ok", "answers": ["n1", "timeout"], "pending": 0, "in_reply_to": 2}
+
+
+def test_gather_waits_for_concurrent_rpcs(spawn):
+    node = spawn("service_node.py")
+    node.init("n0", ["n0", "n1", "n2"])
+    node.send("c1", {"type": "ask_all", "peers": ["n1", "n2"], "msg_id": 2})
+    requests = [node.recv(), node.recv()]  # both sent before any reply
+    for request in reversed(requests):
+        node.send(
+            request["dest"],
+            {"type": "pong", "n": request["dest"], "in_reply_to": request["body"]["msg_id"]},
+        )
+    assert node.recv()["body"] == {"type": "ask_all_ok", "answers": ["n1", "n2"], "in_reply_to": 2}
+
+
+def test_every_and_after_timers(spawn):
+    node = spawn("service_node.py")
+    node.init()
+    started = time.monotonic()
+    assert node.request("c1", {"type": "ticks", "msg_id": 2}) == {
+        "type": "ticks_ok",
+        "in_reply_to": 2,
+    }
+    bodies = [node.recv(timeout=2)["body"] for _ in range(4)]
+    elapsed = time.monotonic() - started
+    assert bodies == [
+        {"type": "tick", "n": 1},
+        {"type": "tick", "n": 2},
+        {"type": "tick", "n": 3},
+        {"type": "done"},
+    ]
+    assert elapsed >= 0.19  # three 50 ms periods, then 50 ms more
+    assert node.silent_for(0.2)  # the periodic timer was cancelled
+
+
+def test_node_reports_its_backend(spawn, backend):
+    node = spawn("service_node.py")
+    node.init()
+    assert node.request("c1", {"type": "backend", "msg_id": 2})["backend"] == backend
