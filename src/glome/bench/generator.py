@@ -167,12 +167,18 @@ class Scheduler:
         next_time = start
         while True:
             await sleep_until(self.loop, next_time)
+            waited = self._lowest_free() is None
             worker = await self._wait_for_worker(cutoff)
-            now = monotonic_ns()
-            if worker is None or now >= cutoff:
+            if worker is None:
+                return
+            # Jepsen's stagger: the op's time is its scheduled time, or when a
+            # worker freed up if none was free then; the next one follows it by
+            # uniform [0, 2/rate). Loop wake-up delays do not slow the schedule.
+            op_time = monotonic_ns() if waited else next_time
+            if op_time >= cutoff:
                 return
             self._start(worker, self.workload.next_op())
-            next_time = now + int(self.rng.random() * spread)
+            next_time = op_time + int(self.rng.random() * spread)
 
     async def _wait_for_worker(self, cutoff: int) -> Worker | None:
         """The lowest free worker, or None if none frees up before the cutoff."""

@@ -22,6 +22,9 @@ monotonic_ns = time.monotonic_ns
 
 Callback = Callable[[], Any]
 
+MS = 1_000_000
+SPIN_NS = 100_000  # the last 100 µs before a deadline are polled, not slept
+
 
 class Timer:
     """A scheduled callback; ``cancel()`` makes it a no-op."""
@@ -113,18 +116,20 @@ class Loop:
         return future.result()
 
     def _tick(self) -> None:
-        if self._ready:
-            timeout: float | None = 0
-        elif self._timers:
-            timeout = max(0.0, (self._timers[0][0] - monotonic_ns()) / 1e9)
-        else:
-            timeout = None
-        for key, mask in self._selector.select(timeout):
+        timers = self._timers
+        for key, mask in self._selector.select(self._timeout()):
             handlers = key.data
             if mask & selectors.EVENT_READ and selectors.EVENT_READ in handlers:
                 handlers[selectors.EVENT_READ]()
             if mask & selectors.EVENT_WRITE and selectors.EVENT_WRITE in handlers:
                 handlers[selectors.EVENT_WRITE]()
+            # Deadlines that came due while reading are served before the next pipe.
+            if timers and timers[0][0] <= monotonic_ns():
+                self._run_due()
+        self._run_due()
+
+    def _run_due(self) -> None:
+        """Run due timers and ready callbacks, then the tick hooks (write batching)."""
         timers = self._timers
         now = monotonic_ns()
         while timers and timers[0][0] <= now:
@@ -136,6 +141,26 @@ class Loop:
             ready.popleft()()
         for hook in self._tick_hooks:
             hook()
+
+    def _timeout(self) -> float | None:
+        """How long the selector may block before the next timer is due.
+
+        epoll counts whole milliseconds, rounding up, which would make every
+        deadline up to 1 ms late; so block only for whole milliseconds that
+        end before the deadline, sleep precisely for the rest when it is short,
+        and poll without blocking in the last few microseconds.
+        """
+        if self._ready:
+            return 0
+        if not self._timers:
+            return None
+        wait = self._timers[0][0] - monotonic_ns()
+        if wait <= SPIN_NS:
+            return 0
+        if wait < MS + SPIN_NS:
+            time.sleep((wait - SPIN_NS) / 1e9)
+            return 0
+        return ((wait - SPIN_NS) // MS) / 1000
 
     def close(self) -> None:
         self._selector.close()

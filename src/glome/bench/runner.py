@@ -8,6 +8,7 @@ way out, whatever happens.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import random
@@ -106,6 +107,7 @@ class Run:
         start_services(self.net, seeded(options.seed, "services"))
         self.loop.add_tick_hook(self._flush_nodes)
         history = History(monotonic_ns())
+        gc.disable()  # a full collection mid-run would stall deliveries for milliseconds
         try:
             self._start_nodes()
             self.loop.run_until(spawn(self.loop, self._init_nodes()))
@@ -125,6 +127,7 @@ class Run:
         except ClientError as error:
             raise TestAborted(str(error)) from error
         finally:
+            gc.enable()
             if self.progress:
                 self.progress.stop()
             journal.close()

@@ -44,6 +44,9 @@ class Txn:
     writes: list[tuple[Hashable, Offset, Hashable]] = field(default_factory=list)
     #: key -> [(offset, message)] as an ok poll returned them
     reads: dict[Hashable, list[tuple[Offset, Hashable]]] = field(default_factory=dict)
+    #: key -> the highest offset this op shows to exist, -1 for a key polled empty
+    #: (Jepsen's op->max-offsets, for the realtime lag)
+    highest: dict[Hashable, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True, eq=False)
@@ -79,30 +82,39 @@ class KafkaHistory:
     has_times: bool
 
 
-def _writes(op: Op, kind: str) -> list[tuple[Hashable, Offset, Hashable]]:
-    writes = []
-    for mop in op.get("value") or ():
+def _parse_send(txn: Txn) -> None:
+    for mop in txn.op.get("value") or ():
         if mop[0] != SEND:
             continue
+        key = freeze(mop[1])
         written = mop[2]
-        if kind == OK and type(written) is list and len(written) == 2:
+        if txn.type == OK and type(written) is list and len(written) == 2:
             offset, message = written
+            if type(offset) is int:
+                txn.highest[key] = max(txn.highest.get(key, 0), offset)
         else:
             offset, message = None, written
-        writes.append((freeze(mop[1]), offset, freeze(message)))
-    return writes
+        txn.writes.append((key, offset, freeze(message)))
 
 
-def _reads(op: Op) -> dict[Hashable, list[tuple[Offset, Hashable]]]:
-    reads: dict[Hashable, list[tuple[Offset, Hashable]]] = {}
-    for mop in op.get("value") or ():
+def _parse_poll(txn: Txn) -> None:
+    reads = txn.reads
+    highest = txn.highest
+    for mop in txn.op.get("value") or ():
         if mop[0] != POLL or len(mop) < 2 or not isinstance(mop[1], dict):
             continue
-        for key, pairs in mop[1].items():
-            into = reads.setdefault(freeze(key), [])
+        for raw_key, pairs in mop[1].items():
+            key = freeze(raw_key)
+            into = reads.get(key)
+            if into is None:
+                into = reads[key] = []
+            top = highest.get(key, -1)
             for offset, message in pairs or ():
-                into.append((offset, freeze(message)))
-    return reads
+                kind = type(message)
+                into.append((offset, message if kind is int or kind is str else freeze(message)))
+                if type(offset) is int and offset > top:
+                    top = offset
+            highest[key] = top
 
 
 def _freeze_cause(error: Any) -> Any:
@@ -147,9 +159,9 @@ def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: i
         return Assign(op, kind, process, keys, bool(op.get(SEEK_TO_BEGINNING)))
     txn = Txn(op, f, kind, process, inv_pos, pos, invocation.get("time"))
     if f == SEND:
-        txn.writes = _writes(op, kind)
+        _parse_send(txn)
     elif kind == OK:
-        txn.reads = _reads(op)
+        _parse_poll(txn)
     return txn
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from glome.bench.history import FAIL, OK
@@ -54,24 +55,25 @@ def aborted_read_cases(history: KafkaHistory) -> list[Error]:
     return cases
 
 
-def _first_reader(history: KafkaHistory, key: Hashable, message: Hashable) -> Txn | None:
+def _first_readers(history: KafkaHistory, wanted: dict[Hashable, Hashable]) -> dict[Hashable, Txn]:
+    """key -> the first ok poll that returned ``wanted[key]``."""
+    found: dict[Hashable, Txn] = {}
     for txn in history.ok_polls:
-        pairs = txn.reads.get(key)
-        if pairs and any(read == message for _, read in pairs):
-            return txn
-    return None
+        for key, pairs in txn.reads.items():
+            if key in wanted and key not in found:
+                message = wanted[key]
+                if any(read == message for _, read in pairs):
+                    found[key] = txn
+    return found
 
 
 def lost_write_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> list[Error]:
-    cases: list[Error] = []
+    lost_by_key: dict[Hashable, tuple[int, list]] = {}
     for key, read in history.ok_reads.items():
         order = orders.get(key)
         if order is None:
             continue
-        first_index = order.first_index
-        bound = max(
-            (first_index[message] for message in read if message in first_index), default=-1
-        )
+        bound = max([order.first_index[m] for m in read if m in order.first_index], default=-1)
         writers = history.writer_of.get(key, {})
         lost = []
         for message, last_index in order.index_of.items():
@@ -80,16 +82,24 @@ def lost_write_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) ->
             writer = writers.get(message)
             if writer is not None and must_have_committed(writer, history.ok_reads):
                 lost.append((last_index, order_key(message), message, writer))
-        if not lost:
-            continue
-        at_bound = [message for message, index in order.index_of.items() if index == bound]
-        max_read = _first_reader(history, key, sorted_values(at_bound)[0]) if at_bound else None
-        for _, _, message, writer in sorted(lost, key=lambda item: item[:2]):
+        if lost:
+            lost_by_key[key] = (bound, sorted(lost, key=lambda item: item[:2]))
+    if not lost_by_key:
+        return []
+    highest_read = {
+        key: sorted_values(m for m, i in orders[key].index_of.items() if i == bound)[0]
+        for key, (bound, _) in lost_by_key.items()
+    }
+    max_reads = _first_readers(history, highest_read)
+    cases: list[Error] = []
+    for key, (bound, lost) in lost_by_key.items():
+        max_read = max_reads.get(key)
+        for _, _, message, writer in lost:
             cases.append(
                 {
                     "key": thaw(key),
                     "value": thaw(message),
-                    "index": first_index[message],
+                    "index": orders[key].first_index[message],
                     "max-read-index": bound,
                     "writer": writer.op,
                     "max-read": max_read.op if max_read else None,
@@ -126,14 +136,41 @@ def unseen(history: KafkaHistory) -> dict[str, Any] | None:
     }
 
 
-def unwritten_read_cases(history: KafkaHistory) -> list[Error]:
-    cases = []
+@dataclass(slots=True)
+class FutureRead:
+    """An ok poll that returned a message whose send was invoked after the poll completed."""
+
+    writer: Txn
+    reader: Txn
+    key: Hashable
+    message: Hashable
+
+
+@dataclass(slots=True)
+class ReadSources:
+    """Every message ok polls returned, matched with the send that wrote it."""
+
+    unwritten: list[Error]  # no-writer-of-value cases
+    future: list[FutureRead]
+    any_match: bool  # whether some poll returned a message some send wrote
+
+
+def match_reads(history: KafkaHistory) -> ReadSources:
+    unwritten: list[Error] = []
+    future: list[FutureRead] = []
+    any_match = False
     for txn in history.ok_polls:
+        completed = txn.comp_pos
         for key, pairs in txn.reads.items():
             writers = history.writer_of.get(key, {})
             for offset, message in pairs:
-                if message not in writers:
-                    cases.append(
+                writer = writers.get(message)
+                if writer is None:
+                    unwritten.append(
                         {"key": thaw(key), "value": thaw(message), "offset": offset, "op": txn.op}
                     )
-    return cases
+                    continue
+                any_match = True
+                if completed < writer.inv_pos:
+                    future.append(FutureRead(writer, txn, key, message))
+    return ReadSources(unwritten, future, any_match)
