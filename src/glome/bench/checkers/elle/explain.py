@@ -55,7 +55,9 @@ def render_step(step: dict[str, Any], a: str, b: str, appends: bool) -> str:
         if kind == "ww":
             return f"{b} appended {show(later)} to key {key} right after {a}'s {show(value)}"
         if kind == "wr":
-            return f"{b} read key {key} ending in {show(value)}, which {a} appended"
+            return (
+                f"{a} appended {show(value)} to key {key}, and {b}'s read of that key ended there"
+            )
         if value is None:
             return f"{a} read key {key} empty, and {b} appended its first element {show(later)}"
         return (
@@ -163,8 +165,8 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
         f"is cyclic among the values {_element_list(c['scc'])}"
     ),
     "duplicate-elements": lambda c: (
-        f"{describe_op(c['op'])} read {show(c['mop'])}, in which elements appear more than "
-        f"once (element: count) {show(c['duplicates'])}"
+        f"{describe_op(c['op'])} read {show(c['mop'])}, in which "
+        + ", ".join(f"{show(e)} appears {n} times" for e, n in c["duplicates"].items())
     ),
     "incompatible-order": lambda c: (
         f"two reads of key {show(c['key'])} saw {show(c['values'][0])} and "
