@@ -579,10 +579,50 @@ def parse_analyze_args(argv: list[str]) -> AnalyzeOptions:
     return AnalyzeOptions(test=test, help=bool(values.get("help")))
 
 
+OPTION_HELP: dict[str, str] = {
+    "--help": "print this help and exit",
+    "--bin": "the node binary to test (required); other plain words go to it as arguments",
+    "--workload": "workload: " + ", ".join(WORKLOADS) + " (default lin-kv)",
+    "--node": "a node name; repeat for more (default n1 .. n5)",
+    "--nodes": "comma-separated node names",
+    "--nodes-file": "a file of node names, one a line",
+    "--node-count": "run NUM nodes named n0 .. n(NUM-1)",
+    "--concurrency": "client workers: N, or Nn for N per node (default 1n)",
+    "--rate": "client operations per second, about (default 5; 0: none in the main phase)",
+    "--time-limit": "seconds of client load before the final phase (default 60)",
+    "--latency": "mean network latency between servers, in ms (default 0)",
+    "--latency-dist": "latency distribution: constant, uniform, exponential (default constant)",
+    "--nemesis": "faults to inject, comma-separated; only partition exists",
+    "--nemesis-interval": "mean seconds between nemesis operations (default 10)",
+    "--topology": "broadcast topology: " + ", ".join(TOPOLOGIES) + " (default grid)",
+    "--availability": "required fraction of ok operations: a number 0..1, or total",
+    "--consistency-models": "models to check, split on ' , ' (default strict-serializable)",
+    "--key-count": "keys at once, for the txn and kafka workloads",
+    "--max-txn-length": "most operations per transaction (default 4)",
+    "--max-writes-per-key": "most writes per key, for append and kafka (default 16)",
+    "--log-net-send": "log every message sent",
+    "--log-net-recv": "log every message received",
+    "--log-stderr": "copy node stderr to the console",
+    "--test-count": "run the test this many times, stopping at the first failure (default 1)",
+    "--leave-db-running": "leave the nodes running at the end of the test",
+    "--logging-json": "accepted for compatibility",
+    "--username": "accepted and ignored (Maelstrom uses no SSH)",
+    "--password": "accepted and ignored",
+    "--strict-host-key-checking": "accepted and ignored",
+    "--no-ssh": "accepted and ignored",
+    "--ssh-private-key": "accepted and ignored",
+    "--seed": "seed for every random choice, to repeat a run (default: random, recorded)",
+    "--test": "stored test: an index (-1 is the newest) or a directory (default -1)",
+}
+
+
 def usage(specs: tuple[Spec, ...] = TEST_SPECS) -> str:
-    """Option summary for ``--help``."""
-    lines = []
-    for spec in specs:
-        names = f"{spec.short}, " if spec.short else "    "
-        lines.append(f"  {names}{spec.name_with_argument()}")
-    return "\n".join(lines)
+    """Option summary for ``--help``, one option a line."""
+    names = [
+        (f"{spec.short}, " if spec.short else "    ") + spec.name_with_argument() for spec in specs
+    ]
+    width = max(map(len, names))
+    return "\n".join(
+        f"  {name:<{width}}  {OPTION_HELP[spec.long]}"
+        for name, spec in zip(names, specs, strict=True)
+    )

@@ -7,6 +7,7 @@ import pytest
 
 from glome.bench.options import (
     MAX_SEED,
+    TEST_SPECS,
     AnalyzeOptions,
     OptionsError,
     TestOptions,
@@ -317,7 +318,10 @@ def test_unknown_and_incomplete_options_are_all_reported():
 
 def test_help_wins_over_errors():
     assert parse_test_args(["-h"]).help is True
-    assert "--bin FILE" in usage()
+    lines = usage().splitlines()
+    assert len(lines) == len(TEST_SPECS) and any(
+        "--bin FILE" in line and "required" in line for line in lines
+    )
 
 
 # ------------------------------------------------------ dash look-alikes
