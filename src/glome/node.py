@@ -422,7 +422,8 @@ class Node:
         handler = self._core.handlers.get(kind) or self._async_handlers.get(kind)
         if handler is None:
             if "in_reply_to" in body:
-                self.log(f"dropped a reply nobody waits for: {body}", "debug")
+                if self.logs_at("debug"):
+                    self.log(f"dropped a reply nobody waits for: {_clip(repr(body))}", "debug")
             else:
                 self._answer_error(msg, NotSupported(f"no handler for message type {kind!r}"))
             return
@@ -457,6 +458,7 @@ class Node:
             return
         self.id, self.ids = node_id, node_ids
         self._core.set_node_id(node_id)
+        self.log(f"initialised as {node_id} of {node_ids} ({BACKEND} core)", "info")
         try:
             for hook in self._init_hooks:
                 hook()
@@ -543,6 +545,7 @@ class Node:
                     except OSError:
                         data = b""
                     if not data:
+                        self.log("end of input", "debug")
                         core.finish()
                         self._drain(stdout)
                         return 0

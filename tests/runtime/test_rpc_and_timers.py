@@ -154,3 +154,12 @@ def test_node_reports_its_backend(spawn, backend):
     node = spawn("service_node.py")
     node.init()
     assert node.request("c1", {"type": "backend", "msg_id": 2})["backend"] == backend
+
+
+def test_timers_set_before_init_start_at_init(spawn):
+    node = spawn("heartbeat_node.py")
+    assert node.silent_for(0.3)  # no id yet: the timer waits for init
+    node.init()
+    beats = [node.recv(timeout=2) for _ in range(3)]
+    assert [beat["body"] for beat in beats] == [{"type": "beat", "n": n} for n in (1, 2, 3)]
+    assert all(beat["dest"] == "c9" for beat in beats)
