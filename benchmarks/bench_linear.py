@@ -4,6 +4,8 @@ Run with pytest-benchmark:
     python -m pytest benchmarks/bench_linear.py --benchmark-enable
 or as a script that prints one line of figures per shape:
     python benchmarks/bench_linear.py
+or, for recorded lin-kv runs, with their store directories:
+    python benchmarks/bench_linear.py store/lin-kv/latest ...
 
 Target (issue 4): a 20 s run at --rate 1000 (about 20,000 ops) is checked in
 under 10 s, or the keys that cannot be decided come back unknown. Besides
@@ -16,14 +18,17 @@ impossible read, which the search must refute exhaustively or give up on
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from glome.bench.checkers.linear import check
 from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import CheckContext, Op
+from glome.bench.results import load_history, resolve_test
 
 SHAPES = {
     "n5-fast": Shape(),
@@ -74,20 +79,29 @@ def test_check_hard_key(benchmark, name: str) -> None:
     assert result["valid?"] in (False, "unknown")
 
 
-def main() -> None:
+def report(name: str, label: str, ops: list[Op]) -> None:
+    """Check one history and print its figures on one line."""
+    started = time.perf_counter()
+    result = checked(ops)
+    elapsed = time.perf_counter() - started
+    verdicts = Counter(str(outcome["valid?"]) for outcome in result["results"].values())
+    infos = sum(op["type"] == "info" for op in ops)
+    print(
+        f"{name:22} {label:12} {len(ops):6} entries  {infos:4} info  "
+        f"{len(result['results']):4} keys  {elapsed:6.2f} s  valid?={result['valid?']} "
+        f"{dict(verdicts)}"
+    )
+
+
+def main(stores: list[str]) -> None:
+    for store in stores:
+        report(Path(store).name, "recorded", load_history(resolve_test(store)))
+    if stores:
+        return
     for name, shape in SHAPES.items():
         ops = history(shape, seed=1)
-        for label, variant in (("linearizable", ops), ("corrupted", corrupted(ops))):
-            started = time.perf_counter()
-            result = checked(variant)
-            elapsed = time.perf_counter() - started
-            verdicts = Counter(str(outcome["valid?"]) for outcome in result["results"].values())
-            types = Counter(op["type"] for op in variant)
-            print(
-                f"{name:22} {label:12} {len(variant):6} entries  {types['info']:4} info  "
-                f"{len(result['results']):4} keys  {elapsed:6.2f} s  valid?={result['valid?']} "
-                f"{dict(verdicts)}"
-            )
+        report(name, "linearizable", ops)
+        report(name, "corrupted", corrupted(ops))
     for name, infos in HARD_KEYS.items():
         started = time.perf_counter()
         result = checked(indeterminate_then_impossible(infos, HARD_TAIL, seed=1))["results"]["k"]
@@ -101,4 +115,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
