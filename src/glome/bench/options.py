@@ -116,8 +116,9 @@ _EDN_WHITESPACE = " \t\n\r\f,"
 
 
 def parse_long(text: str) -> int | None:
-    """Clojure's ``parse-long``: an optionally signed decimal integer, else nil."""
-    return int(text) if _LONG.fullmatch(text) else None
+    """Clojure's ``parse-long``: an optionally signed decimal 64-bit integer, else nil."""
+    value = int(text) if _LONG.fullmatch(text) else None
+    return value if value is not None and -(2**63) <= value < 2**63 else None
 
 
 def parse_strict_long(text: str) -> int:
@@ -504,8 +505,9 @@ def _dash_lookalike_warnings(positional: list[str], specs: tuple[Spec, ...]) -> 
         )
         warnings.append(
             f"WARNING: {word!r} starts with {_dash_name(word[0])}, not '-', so it is NOT an "
-            f"option: like Maelstrom, glome passes it (and the word after it) to the binary as "
-            f"an argument; {meant}. Retype the dashes if you meant the option."
+            f"option and changes nothing in the test: like Maelstrom, glome passes it to the "
+            f"binary as an argument, with any plain word after it; {meant}. "
+            f"Retype the dashes if you meant the option."
         )
     return warnings
 

@@ -144,6 +144,7 @@ def test_time_limit_is_a_positive_whole_number():
 
 def test_latency_is_a_non_negative_whole_number():
     assert parse("--latency", "100").latency == 100
+    assert "Failed to validate" in error_of("--bin", "x", "--latency", str(2**63))  # not a long
     assert "Must be non-negative" in error_of("--bin", "x", "--latency", "-5")
     assert "Failed to validate" in error_of("--bin", "x", "--latency", "fast")
 
