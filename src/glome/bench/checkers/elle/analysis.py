@@ -294,10 +294,31 @@ def consistency_models_of(ctx: Any, consistency_models: Sequence[str] | None) ->
     return list(chosen) if chosen else ["strict-serializable"]
 
 
-def guarded(analyse: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Runs an analysis; a history or model it cannot interpret makes the
+Analyse = Callable[[list[Op], Sequence[str], Any, float], dict[str, Any]]
+
+
+def checker(
+    analyse: Analyse, verdict: Callable[[dict[str, Any]], dict[str, Any]] = lambda r: r
+) -> Callable[..., dict[str, Any]]:
+    """A workload checker ``check(history, ctx, *, consistency_models=None,
+    cycle_search_timeout_ms=1000)`` running ``analyse`` then ``verdict``.
+
+    The models come from the argument, else ``ctx.options``; the elle/ files go
+    under ``ctx.store``. A history or model that cannot be interpreted makes the
     verdict unknown with the reason, as an exception inside Elle does."""
-    try:
-        return analyse()
-    except (HistoryError, models.UnknownModelError) as error:
-        return {"valid?": UNKNOWN, "error": str(error)}
+
+    def check(
+        history: list[Op],
+        ctx: Any = None,
+        *,
+        consistency_models: Sequence[str] | None = None,
+        cycle_search_timeout_ms: float = CYCLE_SEARCH_TIMEOUT_MS,
+    ) -> dict[str, Any]:
+        chosen = consistency_models_of(ctx, consistency_models)
+        store = getattr(ctx, "store", None)
+        try:
+            return verdict(analyse(history, chosen, store, cycle_search_timeout_ms))
+        except (HistoryError, models.UnknownModelError) as error:
+            return {"valid?": UNKNOWN, "error": str(error)}
+
+    return check

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from glome.bench.checkers.elle.analysis import CycleAnalysis
+from glome.bench.checkers.elle.analysis import CycleAnalysis, result_map
 from glome.bench.history import Op
 
 #: Graphviz is given at most this much DOT, and this long, per drawing.
@@ -312,3 +312,22 @@ def write_store(directory: Path, anomalies: dict[str, Any], analysis: CycleAnaly
     drawable = [c for c in analysis.components if len(c) <= MAX_COMPONENT_SIZE]
     for i, component in enumerate(drawable[:MAX_COMPONENT_PLOTS]):
         _write_drawing(directory / "sccs", str(i), component_dot(analysis, component))
+
+
+def report(
+    consistency_models: Sequence[str],
+    cycles: CycleAnalysis,
+    found: dict[str, Any],
+    store: Path | None,
+    appends: bool,
+) -> dict[str, Any]:
+    """Elle's result map over the cycle anomalies and the other ``found`` ones
+    (empty entries dropped), the reported ones explained and written to the store."""
+    anomalies = {**cycles.anomalies, **{t: cases for t, cases in found.items() if cases}}
+    result = result_map(consistency_models, anomalies)
+    reported = result.get("anomalies")
+    if reported:
+        annotate(reported, appends)
+        if store is not None:
+            write_store(Path(store) / "elle", reported, cycles)
+    return result

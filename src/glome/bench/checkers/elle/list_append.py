@@ -41,25 +41,13 @@ class _Initial:
 INITIAL = _Initial()
 
 
-def check(
-    history: list[Op],
-    ctx: Any = None,
-    *,
-    consistency_models: Sequence[str] | None = None,
-    cycle_search_timeout_ms: float = an.CYCLE_SEARCH_TIMEOUT_MS,
-) -> dict[str, Any]:
-    """The workload checker result for a txn-list-append history (Elle's own verdict)."""
-    chosen = an.consistency_models_of(ctx, consistency_models)
-    store = getattr(ctx, "store", None)
-    return an.guarded(lambda: analyse(history, chosen, store, cycle_search_timeout_ms))
-
-
 def analyse(
     history: list[Op],
     consistency_models: Sequence[str],
     store: Path | None = None,
     cycle_search_timeout_ms: float = an.CYCLE_SEARCH_TIMEOUT_MS,
 ) -> dict[str, Any]:
+    """Elle's list-append result map."""
     models.validate(consistency_models)
     txns = an.Txns.of(history)
     _verify(txns)
@@ -70,27 +58,18 @@ def analyse(
     an.add_order_edges(txns, graph, consistency_models)
     explainer = an.OrderExplainer(txns, AppendExplainer(orders))
     cycles = an.find_cycles(graph, txns, PRIORITY, explainer, cycle_search_timeout_ms)
-    anomalies: dict[str, Any] = dict(cycles.anomalies)
     completed = [op for op in txns.history if op["type"] != INVOKE]
-    for name, cases in (
-        ("duplicate-elements", duplicate_cases(possible)),
-        ("incompatible-order", incompatible_orders(observed)),
-        ("internal", internal_cases(txns)),
-        ("future-read", future_read_cases(txns)),
-        ("dirty-update", dirty_update_cases(sorted_values(txns.history), completed)),
-        ("G1a", g1a_cases(txns)),
-        ("G1b", g1b_cases(txns)),
-        ("lost-update", an.lost_update_cases(txns, APPEND)),
-    ):
-        if cases:
-            anomalies[name] = cases
-    result = an.result_map(consistency_models, anomalies)
-    reported = result.get("anomalies")
-    if reported:
-        explain.annotate(reported, appends=True)
-        if store is not None:
-            explain.write_store(Path(store) / "elle", reported, cycles)
-    return result
+    found = {
+        "duplicate-elements": duplicate_cases(possible),
+        "incompatible-order": incompatible_orders(observed),
+        "internal": internal_cases(txns),
+        "future-read": future_read_cases(txns),
+        "dirty-update": dirty_update_cases(sorted_values(txns.history), completed),
+        "G1a": g1a_cases(txns),
+        "G1b": g1b_cases(txns),
+        "lost-update": an.lost_update_cases(txns, APPEND),
+    }
+    return explain.report(consistency_models, cycles, found, store, appends=True)
 
 
 def _verify(txns: an.Txns) -> None:
@@ -393,3 +372,7 @@ def g1b_cases(txns: an.Txns) -> list[dict[str, Any]]:
                     {"op": op, "mop": mop, "writer": txns.by_index[writer], "element": v[-1]}
                 )
     return cases
+
+
+#: The workload checker (see analysis.checker).
+check = an.checker(analyse)

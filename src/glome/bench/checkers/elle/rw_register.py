@@ -29,21 +29,6 @@ PRIORITY = (g.WR, g.WW, g.RW, g.PROCESS, g.REALTIME)
 VersionGraphs = dict[Any, dict[Any, set[Any]]]
 
 
-def check(
-    history: list[Op],
-    ctx: Any = None,
-    *,
-    consistency_models: Sequence[str] | None = None,
-    cycle_search_timeout_ms: float = an.CYCLE_SEARCH_TIMEOUT_MS,
-) -> dict[str, Any]:
-    """The workload checker result for a txn-rw-register history."""
-    chosen = an.consistency_models_of(ctx, consistency_models)
-    store = getattr(ctx, "store", None)
-    return an.guarded(
-        lambda: maelstrom_verdict(analyse(history, chosen, store, cycle_search_timeout_ms))
-    )
-
-
 def maelstrom_verdict(result: dict[str, Any]) -> dict[str, Any]:
     """Maelstrom's override: cycle-search timeouts are dropped and any remaining
     anomaly type (empty-transaction-graph included) makes the result false."""
@@ -69,22 +54,14 @@ def analyse(
     an.add_order_edges(txns, graph, consistency_models)
     explainer = an.OrderExplainer(txns, RegisterExplainer(versions))
     cycles = an.find_cycles(graph, txns, PRIORITY, explainer, cycle_search_timeout_ms)
-    anomalies: dict[str, Any] = {**cycles.anomalies, **version_anomalies}
-    for name, cases in (
-        ("internal", internal_cases(txns)),
-        ("G1a", g1a_cases(txns)),
-        ("G1b", g1b_cases(txns)),
-        ("lost-update", an.lost_update_cases(txns, WRITE)),
-    ):
-        if cases:
-            anomalies[name] = cases
-    result = an.result_map(consistency_models, anomalies)
-    reported = result.get("anomalies")
-    if reported:
-        explain.annotate(reported, appends=False)
-        if store is not None:
-            explain.write_store(Path(store) / "elle", reported, cycles)
-    return result
+    found = {
+        **version_anomalies,
+        "internal": internal_cases(txns),
+        "G1a": g1a_cases(txns),
+        "G1b": g1b_cases(txns),
+        "lost-update": an.lost_update_cases(txns, WRITE),
+    }
+    return explain.report(consistency_models, cycles, found, store, appends=False)
 
 
 def _check_key_types(txns: an.Txns) -> None:
@@ -287,3 +264,7 @@ def g1b_cases(txns: an.Txns) -> list[dict[str, Any]]:
             if writer is not None and writer != op["index"]:
                 cases.append({"op": op, "mop": mop, "writer": txns.by_index[writer]})
     return cases
+
+
+#: The workload checker (see analysis.checker).
+check = an.checker(analyse, maelstrom_verdict)
