@@ -83,7 +83,6 @@ def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHist
         "duplicate": orders.duplicates,
         "G1a": visibility.aborted_read_cases(parsed),
         "lost-write": visibility.lost_write_cases(parsed, orders.orders),
-        "no-writer-of-value": visibility.unwritten_read_cases(parsed),
         "nonmonotonic-send": sequences.nonmonotonic_send_cases(parsed, orders.orders),
     }
     for prefix, cases in (
@@ -95,9 +94,10 @@ def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHist
     sends = sequences.internal_send_cases(parsed, orders.orders)
     found["int-send-skip"] = sends["skip"]
     found["int-nonmonotonic-send"] = sends["nonmonotonic"]
-    future, any_wr_edge = realtime.scan_reads(parsed)
-    found["G1c-realtime"] = realtime.cycle_cases(parsed, history, future)
-    if not any_wr_edge and not realtime.has_realtime_edge(parsed):
+    sources = visibility.match_reads(parsed)
+    found["no-writer-of-value"] = sources.unwritten
+    found["G1c-realtime"] = realtime.cycle_cases(parsed, history, sources.future)
+    if not sources.any_match and not realtime.has_realtime_edge(parsed):
         found["empty-transaction-graph"] = True
     found["unseen"] = visibility.unseen(parsed)
     return {kind: cases for kind, cases in found.items() if cases}, parsed

@@ -23,46 +23,18 @@ per component, as Elle reports one cycle per component.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from glome.bench.history import INFO, OK
-from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
+from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory
 from glome.bench.workloads.kafka.values import Hashable, thaw
 from glome.bench.workloads.kafka.version_order import Error
+from glome.bench.workloads.kafka.visibility import FutureRead
 
 NANOS = 1e9
 NO_LAG = {"time": 0.0, "lag": 0.0}
-
-
-@dataclass(slots=True)
-class FutureRead:
-    writer: Txn
-    reader: Txn
-    key: Hashable
-    message: Hashable
-
-
-def scan_reads(history: KafkaHistory) -> tuple[list[FutureRead], bool]:
-    """Every read from the future, and whether any wr edge exists."""
-    future: list[FutureRead] = []
-    any_edge = False
-    for txn in history.ok_polls:
-        completed = txn.comp_pos
-        for key, pairs in txn.reads.items():
-            writers = history.writer_of.get(key)
-            if writers is None:
-                continue
-            for _, message in pairs:
-                writer = writers.get(message)
-                if writer is None:
-                    continue
-                any_edge = True
-                if completed < writer.inv_pos:
-                    future.append(FutureRead(writer, txn, key, message))
-    return future, any_edge
 
 
 def has_realtime_edge(history: KafkaHistory) -> bool:
@@ -182,35 +154,14 @@ def cycle_cases(history: KafkaHistory, raw_history: list, future: list[FutureRea
     return [_cycle(case, raw_history[case.writer.inv_pos]) for case in first_per_component.values()]
 
 
-def _max_offsets(txn: Txn) -> dict[Hashable, int]:
-    """key -> highest offset this ok/info op shows to exist (Jepsen's op->max-offsets)."""
-    highest: dict[Hashable, int] = {}
-    if txn.f == SEND:
-        for key, offset, _ in txn.writes:
-            if type(offset) is int:
-                highest[key] = max(highest.get(key, 0), offset)
-    else:
-        for key, pairs in txn.reads.items():
-            offsets = [offset for offset, _ in pairs if type(offset) is int]
-            highest[key] = max(offsets, default=-1)
-    return highest
-
-
-def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
-    """The poll that was provably the most out of date, as Jepsen measures it.
-
-    For each key, offset i is known to exist from the completion time of the
-    first ok/info op showing an offset >= i. A poll invoked at t whose
-    process had read up to offset o of a key lags by t minus the time offset
-    o + 1 became known (0 if it never did). Times come out in seconds.
-    """
-    if not history.has_times:
-        return dict(NO_LAG)
+def _known_offsets(history: KafkaHistory) -> dict[Hashable, tuple[list[int], list[int]]]:
+    """key -> (offsets, times): offset o is known to exist from the time of the
+    first step whose offset is >= o (steps strictly increase in both)."""
     known: dict[Hashable, tuple[list[int], list[int]]] = {}
     for txn in history.txns:
         if txn.type != OK and txn.type != INFO:
             continue
-        for key, offset in _max_offsets(txn).items():
+        for key, offset in txn.highest.items():
             if offset < 0:
                 continue
             steps = known.get(key)
@@ -219,7 +170,23 @@ def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
             if not steps[0] or offset > steps[0][-1]:
                 steps[0].append(offset)
                 steps[1].append(txn.op["time"])
+    return known
+
+
+def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
+    """The poll that was provably the most out of date, as Jepsen measures it.
+
+    For each key, offset i is known to exist from the completion time of the
+    first ok/info op showing an offset >= i. A poll invoked at t whose process
+    had read up to offset o of a key (-1 for assigned keys not read yet) lags
+    by t minus the time offset o + 1 became known, or 0. The first poll with
+    the largest lag wins; times come out in seconds.
+    """
+    if not history.has_times:
+        return dict(NO_LAG)
+    known = _known_offsets(history)
     worst: tuple[int, int, Any, Hashable] | None = None
+    worst_lag = 0
     offsets_by_process: dict[Any, dict[Hashable, int]] = {}
     for event in history.events:
         if event.type != OK:
@@ -231,15 +198,20 @@ def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
         if event.f == SEND:
             continue
         held = offsets_by_process.setdefault(event.process, {})
-        for key, offset in _max_offsets(event).items():
-            held[key] = max(held.get(key, offset), offset)
+        for key, offset in event.highest.items():
+            previous = held.get(key)
+            if previous is None or offset > previous:
+                held[key] = offset
         started = event.invoke_time
+        if worst is None and held:
+            worst = (0, started, event.process, next(iter(held)))
         for key, offset in held.items():
             steps = known.get(key)
-            lag = 0
-            if steps is not None and offset + 1 <= steps[0][-1]:
-                lag = max(0, started - steps[1][bisect_left(steps[0], offset + 1)])
-            if worst is None or lag > worst[0]:
+            if steps is None or offset >= steps[0][-1]:
+                continue
+            lag = started - steps[1][bisect_left(steps[0], offset + 1)]
+            if lag > worst_lag:
+                worst_lag = lag
                 worst = (lag, started, event.process, key)
     if worst is None:
         return dict(NO_LAG)

@@ -11,6 +11,9 @@
   send ever carried for that key. Jepsen's checker throws on this and the
   whole analysis ends ``unknown``; here it is an anomaly naming the poll, and
   every other check still runs.
+
+Matching each returned message with its send also yields the reads from the
+future that the realtime cycle check needs (realtime.py), in the same pass.
 """
 
 from __future__ import annotations
@@ -86,10 +89,11 @@ def lost_write_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) ->
             lost_by_key[key] = (bound, sorted(lost, key=lambda item: item[:2]))
     if not lost_by_key:
         return []
-    highest_read = {
-        key: sorted_values(m for m, i in orders[key].index_of.items() if i == bound)[0]
-        for key, (bound, _) in lost_by_key.items()
-    }
+    highest_read = {}
+    for key, (bound, _) in lost_by_key.items():
+        at_bound = [message for message, i in orders[key].index_of.items() if i == bound]
+        if at_bound:
+            highest_read[key] = sorted_values(at_bound)[0]
     max_reads = _first_readers(history, highest_read)
     cases: list[Error] = []
     for key, (bound, lost) in lost_by_key.items():
