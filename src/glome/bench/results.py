@@ -50,6 +50,15 @@ def _priority(value: Any) -> int:
     raise ValueError(f"{value!r} is not a known valid? value")
 
 
+def is_validity(value: Any) -> bool:
+    """True for the three verdicts a checker may give: true, false, "unknown"."""
+    try:
+        _priority(value)
+    except ValueError:
+        return False
+    return True
+
+
 def merge_valid(*values: Validity) -> Validity:
     """Jepsen's merge: false beats "unknown" beats true; nothing to merge is true."""
     merged: Validity = True

@@ -44,9 +44,11 @@ def test_compose_turns_an_exception_into_unknown_for_that_checker_only(ctx):
     assert result["valid?"] == "unknown"
 
 
-def test_compose_treats_a_result_without_verdict_as_unknown(ctx):
-    result = compose({"odd": lambda h, c: {"count": 3}})([], ctx)
-    assert result["odd"]["valid?"] == "unknown"
+@pytest.mark.parametrize("odd", [{"count": 3}, {"valid?": 1}, {"valid?": None}, None])
+def test_compose_treats_a_result_without_a_verdict_as_unknown(ctx, odd):
+    result = compose({"odd": lambda h, c: odd, "fine": always(True)})([], ctx)
+    assert result["odd"]["valid?"] == "unknown" and "no valid? verdict" in result["odd"]["error"]
+    assert result["valid?"] == "unknown"
 
 
 def test_compose_keeps_checker_order_and_puts_valid_last(ctx):

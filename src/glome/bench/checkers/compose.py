@@ -11,7 +11,7 @@ import traceback
 from typing import Any
 
 from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
-from glome.bench.results import VALID_PRIORITY, merge_valid
+from glome.bench.results import is_validity, merge_valid
 
 
 def check_safe(checker: Checker, history: list[Op], ctx: CheckContext) -> dict[str, Any]:
@@ -20,8 +20,7 @@ def check_safe(checker: Checker, history: list[Op], ctx: CheckContext) -> dict[s
         result = checker(history, ctx)
     except Exception as error:
         return {"valid?": UNKNOWN, "error": _describe(error)}
-    valid = result.get("valid?") if isinstance(result, dict) else None
-    if not any(valid is known or valid == known for known in VALID_PRIORITY if known is not None):
+    if not (isinstance(result, dict) and is_validity(result.get("valid?"))):
         return {"valid?": UNKNOWN, "error": f"checker returned no valid? verdict: {result!r}"}
     return result
 
