@@ -4,9 +4,8 @@
 found, ``valid?``, ``error-types`` and ``bad-error-types`` (sorted),
 ``info-txn-causes`` and ``worst-realtime-lag``. Every error type fails the
 test except the ones Jepsen tolerates in Maelstrom's configuration (no ww
-dependencies, assign rather than subscribe): ``int-send-skip``, the G0 family
-and the PL-1 cycle-exists types, none of which this graph can even produce
-but ``int-send-skip``.
+dependencies, assign rather than subscribe): ``int-send-skip``, and the G0
+family and PL-1 cycle-exists types, which a graph without ww edges never has.
 
 Where this checker departs from Jepsen's, on purpose:
 
@@ -15,7 +14,12 @@ Where this checker departs from Jepsen's, on purpose:
 * no crash on keys that were polled but never returned a message, or on huge
   or sparse offsets (Jepsen indexes and allocates by offset);
 * ``unseen`` is exactly the acknowledged messages no ok poll returned (Jepsen's
-  running difference can briefly count a key's polled messages as unseen);
+  running difference also counts a key's polled messages when the last ok op
+  of the history is the first poll of a key no earlier ok send wrote to);
+* a send invocation that never completed counts as an indeterminate send, so
+  a poll returning its message is no anomaly;
+* every message of an inconsistent offset gets that offset's dense index
+  (Jepsen picks one by hash order; the history is invalid either way);
 * an assign with seek-to-beginning resets the poll-order basis of its process
   (see sequences.py).
 

@@ -12,7 +12,8 @@ of the sends would strictly increase around the cycle: impossible. So the graph
 has a cycle exactly when some poll returned a message whose send was invoked
 only after that poll completed (a read from the future), and each strongly
 connected component holds such a pair. That makes the check linear in the
-reads for every valid history; only when future reads exist are the components
+reads for every valid history (visibility.match_reads finds the future reads
+while matching reads to writers); only when some exist are the components
 computed (Tarjan on the graph, realtime order encoded as a chain of history
 positions so it needs no quadratic edge set) to count one ``G1c-realtime``
 per component, as Elle reports one cycle per component.
