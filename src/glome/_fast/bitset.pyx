@@ -43,6 +43,7 @@ cdef enum:
     MAX_DIGITS = 13
     BITMAP_BITS = 6
     INVALID = 255
+    SHARED_INTS = 1 << 17
 
 cdef uint64_t C_MAX_VALUE = (<uint64_t>1 << 63) - 1
 cdef uint64_t ALL = ~(<uint64_t>0)
@@ -71,14 +72,19 @@ cdef class _Vector:
     def __dealloc__(self):
         PyMem_Free(self.data)
 
-    cdef int push(self, uint64_t item) except -1:
+    cdef int reserve(self, Py_ssize_t capacity) except -1:
         cdef uint64_t* grown
-        if self.size == self.capacity:
-            self.capacity = max(16, 2 * self.capacity)
-            grown = <uint64_t*>PyMem_Realloc(self.data, self.capacity * sizeof(uint64_t))
+        if capacity > self.capacity:
+            grown = <uint64_t*>PyMem_Realloc(self.data, capacity * sizeof(uint64_t))
             if grown == NULL:
                 raise MemoryError()
             self.data = grown
+            self.capacity = capacity
+        return 0
+
+    cdef inline int push(self, uint64_t item) except -1:
+        if self.size == self.capacity:
+            self.reserve(max(16, 2 * self.capacity))
         self.data[self.size] = item
         self.size += 1
         return 0
@@ -112,29 +118,55 @@ cdef inline bint _held(object value, uint64_t* number) except -1:
 
 
 cdef _Vector _checked_all(object values):
-    """The values ascending without repeats, all checked before anything is done with them."""
+    """The values in their order, all checked before anything is done with them."""
     cdef _Vector result = _Vector()
-    cdef Py_ssize_t i, kept
-    cdef bint ascending = True
+    if isinstance(values, (list, tuple)):
+        result.reserve(len(values))
     for value in values:
         result.push(_checked(value))
-        if result.size > 1 and result.data[result.size - 1] <= result.data[result.size - 2]:
-            ascending = False
-    if not ascending:
-        qsort(result.data, result.size, sizeof(uint64_t), _compare)
-        kept = 0
-        for i in range(result.size):
-            if kept == 0 or result.data[i] != result.data[kept - 1]:
-                result.data[kept] = result.data[i]
-                kept += 1
-        result.size = kept
     return result
+
+
+cdef _Vector _ascending_runs(_Vector values):
+    """The maximal runs of ``values`` (sorted in place when they are not ascending)."""
+    cdef _Vector runs = _Vector()
+    cdef Py_ssize_t i
+    for i in range(1, values.size):
+        if values.data[i] <= values.data[i - 1]:
+            qsort(values.data, values.size, sizeof(uint64_t), _compare)
+            break
+    for i in range(values.size):
+        if not runs.size or values.data[i] >= runs.data[runs.size - 1]:
+            runs.push_run(values.data[i], values.data[i] + 1)
+    return runs
 
 
 cdef int _compare(const void* a, const void* b) noexcept nogil:
     cdef uint64_t left = (<const uint64_t*>a)[0]
     cdef uint64_t right = (<const uint64_t*>b)[0]
     return (left > right) - (left < right)
+
+
+cdef list _SHARED_INTS = []
+
+
+cdef int _share_ints_below(uint64_t end) except -1:
+    """Lets ``_int`` hand out one shared object for each value below ``end`` (up to SHARED_INTS).
+
+    Listing a set then costs a reference per value instead of a new int, as it
+    does for the pure twin, whose set already holds its int objects.
+    """
+    cdef Py_ssize_t have = len(_SHARED_INTS)
+    cdef Py_ssize_t want = <Py_ssize_t>min(end, <uint64_t>SHARED_INTS)
+    if want > have:
+        _SHARED_INTS.extend(range(have, max(want, min(2 * have, SHARED_INTS))))
+    return 0
+
+
+cdef inline object _int(uint64_t value):
+    if value < <uint64_t>len(_SHARED_INTS):
+        return _SHARED_INTS[value]
+    return value
 
 
 cdef inline void _put(object result, Py_ssize_t position, object item):
@@ -259,7 +291,16 @@ cdef class Bitset:
 
     def add_many(self, values):
         """Add every value (all are checked before any is added); how many were new."""
-        return self._add_runs(_runs_of_values(_checked_all(values)))
+        cdef _Vector checked = _checked_all(values)
+        cdef Py_ssize_t i, added = 0
+        cdef uint64_t largest = 0
+        for i in range(checked.size):
+            largest = max(largest, checked.data[i])
+        if checked.size:
+            self._reserve(min(largest >> 6, <uint64_t>DENSE_WORDS - 1) + 1)
+        for i in range(checked.size):
+            added += self._add_one(checked.data[i])
+        return added
 
     def add_range(self, start, stop):
         """Add ``start .. stop - 1``; how many were new."""
@@ -408,10 +449,11 @@ cdef class Bitset:
         cdef Py_ssize_t word, position = 0, used = self._used()
         cdef uint64_t bits
         result = PyList_New(len(self))
+        _share_ints_below(<uint64_t>used * 64)
         for word in range(used):
             bits = self._words[word]
             while bits:
-                _put(result, position, word * 64 + __builtin_ctzll(bits))
+                _put(result, position, _int(word * 64 + __builtin_ctzll(bits)))
                 position += 1
                 bits &= bits - 1
         for value in sorted(self._outliers):
@@ -472,7 +514,7 @@ cdef class Bitset:
 
 def encode_values(values):
     """The encoding of the set of ``values`` (any order, repeats allowed), without a Bitset."""
-    return _encode_runs(_runs_of_values(_checked_all(values)))
+    return _encode_runs(_ascending_runs(_checked_all(values)))
 
 
 def decode_values(str text not None, Py_ssize_t max_count=DEFAULT_MAX_COUNT):
@@ -483,24 +525,18 @@ def decode_values(str text not None, Py_ssize_t max_count=DEFAULT_MAX_COUNT):
     for i in range(0, runs.size, 2):
         count += runs.data[i + 1] - runs.data[i]
     result = PyList_New(count)
+    if runs.size:
+        _share_ints_below(runs.data[runs.size - 1])
     for i in range(0, runs.size, 2):
         value = runs.data[i]
         while value < runs.data[i + 1]:
-            _put(result, position, value)
+            _put(result, position, _int(value))
             position += 1
             value += 1
     return result
 
 
 # -- encoding -----------------------------------------------------------------------
-
-
-cdef _Vector _runs_of_values(_Vector ascending):
-    cdef _Vector runs = _Vector()
-    cdef Py_ssize_t i
-    for i in range(ascending.size):
-        runs.push_run(ascending.data[i], ascending.data[i] + 1)
-    return runs
 
 
 cdef inline Py_ssize_t _digit_count(uint64_t token):
