@@ -18,9 +18,10 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_correct_service_is_valid(seed: int) -> None:
-    history = simulate(RunShape(**SMALL, crash_interval=0.5), seed)
+@pytest.mark.parametrize("poll_limit", [None, 2])
+@pytest.mark.parametrize("seed", range(3))
+def test_correct_service_is_valid(seed: int, poll_limit: int | None) -> None:
+    history = simulate(RunShape(**SMALL, crash_interval=0.5, poll_limit=poll_limit), seed)
     result = check(history, None)
     assert result["error-types"] == []
     assert result["valid?"] is True

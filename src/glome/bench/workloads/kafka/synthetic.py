@@ -11,7 +11,8 @@ seek-to-beginning, poll until caught up or 10 s pass. Clients behave like
 Maelstrom's (local offsets, commit after poll, assign resumes at the
 committed offset).
 
-The service is a correct in-memory log, or one with a deliberate ``fault``
+The service is a correct in-memory log (returning at most ``poll_limit``
+messages per key and poll, if set), or one with a deliberate ``fault``
 that strikes with probability ``fault_rate`` per send or poll:
 
 * ``duplicate-offsets``: a send gets the offset the previous send got;
@@ -49,15 +50,17 @@ class RunShape:
     timeout_probability: float = 0.001
     fault: str | None = None
     fault_rate: float = 0.01
+    poll_limit: int | None = None  # most messages per key in one poll (None: all)
 
 
 class LogService:
     """An append-only log per key; offsets mostly dense, sometimes with gaps."""
 
-    def __init__(self, rng: random.Random, fault: str | None, fault_rate: float) -> None:
+    def __init__(self, rng: random.Random, shape: RunShape) -> None:
         self.rng = rng
-        self.fault = fault
-        self.fault_rate = fault_rate
+        self.fault = shape.fault
+        self.fault_rate = shape.fault_rate
+        self.poll_limit = shape.poll_limit
         self.offsets: dict[str, list[int]] = {}
         self.messages: dict[str, list[Any]] = {}
         self.committed: dict[str, int] = {}
@@ -94,7 +97,7 @@ class LogService:
                 [offsets[i], messages[i]]
                 for i in range(first, len(offsets))
                 if messages[i] is not None
-            ]
+            ][: self.poll_limit]
             if len(pairs) > 2 and self._strikes("skipped-offsets"):
                 del pairs[self.rng.randrange(1, len(pairs) - 1)]
             result[key] = pairs
@@ -130,7 +133,7 @@ class Simulation:
     def __init__(self, shape: RunShape, seed: int) -> None:
         self.shape = shape
         self.rng = random.Random(seed)
-        self.service = LogService(self.rng, shape.fault, shape.fault_rate)
+        self.service = LogService(self.rng, shape)
         self.history: list[Op] = []
         self.pending: list[tuple[int, int, Op]] = []  # completions by time
         self.sequence = itertools.count()
