@@ -78,12 +78,12 @@ class _Read:
     __slots__ = ("completed_at", "invocation", "invoked_at", "listed", "lists_misses")
 
     def __init__(
-        self, invocation: Op, invoked_at: int, completed_at: int, listed: set, lists_misses: bool
+        self, invocation: Op, invoked_at: int, completed_at: int, listed: tuple, lists_misses: bool
     ) -> None:
         self.invocation = invocation
         self.invoked_at = invoked_at
         self.completed_at = completed_at
-        self.listed: set[_Element] = listed
+        self.listed: tuple[_Element, ...] = listed
         self.lists_misses = lists_misses
 
 
@@ -148,8 +148,8 @@ class _Tracker:
         if lists_misses:
             listed_keys = self._misses(seen, misses)
         else:
-            listed_keys = set(filter(tracked.__contains__, seen))
-        listed = set(map(tracked.__getitem__, listed_keys))
+            listed_keys = filter(tracked.__contains__, seen)
+        listed = tuple(map(tracked.__getitem__, listed_keys))
         self.reads.append(_Read(invocation, invoked_at, position, listed, lists_misses))
 
     def _misses(self, seen: set[Any], count: int) -> set[Any]:
