@@ -191,7 +191,7 @@ RESULTS = {
 def test_results_json_keeps_maelstroms_key_names(tmp_path):
     write_results(tmp_path, RESULTS)
     loaded = json.loads((tmp_path / "results.json").read_text())
-    assert loaded == RESULTS
+    assert loaded == RESULTS == results.load_results(tmp_path)
     assert loaded["workload"]["stable-latencies"]["0.95"] == 40
     assert loaded["net"]["servers"]["msgs-per-op"] == 2.0210526
 
