@@ -124,6 +124,16 @@ def test_difference_update_removes_acknowledged_values(bits: ModuleType) -> None
     assert pending.to_list() == [1, 3]
 
 
+def test_a_set_combined_with_itself(bits: ModuleType) -> None:
+    held = bits.Bitset([1, 70, HUGE])
+    assert held.update(held) == 0
+    assert held.update_new(held) == []
+    assert held.difference(held) == bits.Bitset()
+    assert held.difference_count(held) == 0
+    assert held.difference_update(held) == 3
+    assert len(held) == 0
+
+
 def test_discard_and_clear(bits: ModuleType) -> None:
     held = bits.Bitset([1, 64, HUGE])
     assert held.discard(64) is True

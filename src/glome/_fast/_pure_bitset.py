@@ -165,8 +165,7 @@ class Bitset:
 
     def difference_count(self, other: Bitset) -> int:
         """``len(self.difference(other))`` without building it."""
-        theirs = _same_kind(other)._values
-        return sum(1 for value in self._values if value not in theirs)
+        return len(self._values - _same_kind(other)._values)
 
     def difference_update(self, other: Bitset) -> int:
         """Remove every value of ``other``; how many were removed."""

@@ -556,9 +556,10 @@ cdef inline Py_ssize_t _put_varint(uint8_t* out, Py_ssize_t position, uint64_t t
 
 cdef str _encode_runs(_Vector runs):
     cdef Py_ssize_t i, length, position = 1, runs_size = 0, deltas_size = 0
-    cdef uint64_t start, end, first, span, offset, runs_cursor = 0, deltas_cursor = 0
+    cdef uint64_t start, end, span, offset, first = 0, runs_cursor = 0, deltas_cursor = 0
     cdef uint64_t bitmap_size = ALL
     cdef bint longer
+    cdef uint8_t layout
     cdef uint8_t* out
     for i in range(0, runs.size, 2):
         start, end = runs.data[i], runs.data[i + 1]
@@ -573,9 +574,15 @@ cdef str _encode_runs(_Vector runs):
         span = runs.data[runs.size - 1] - first
         bitmap_size = _digit_count(first) + (span + BITMAP_BITS - 1) // BITMAP_BITS
     if runs_size <= deltas_size and <uint64_t>runs_size <= bitmap_size:
-        text = PyUnicode_New(1 + runs_size, 127)
-        out = PyUnicode_1BYTE_DATA(text)
-        out[0] = ord(RUNS)
+        layout, length = ord(RUNS), 1 + runs_size
+    elif <uint64_t>deltas_size <= bitmap_size:
+        layout, length = ord(DELTAS), 1 + deltas_size
+    else:
+        layout, length = ord(BITMAP), <Py_ssize_t>(1 + bitmap_size)
+    text = PyUnicode_New(length, 127)
+    out = PyUnicode_1BYTE_DATA(text)
+    out[0] = layout
+    if layout == ord(RUNS):
         runs_cursor = 0
         for i in range(0, runs.size, 2):
             start, end = runs.data[i], runs.data[i + 1]
@@ -584,10 +591,7 @@ cdef str _encode_runs(_Vector runs):
             if longer:
                 position = _put_varint(out, position, end - start - 2)
             runs_cursor = end + 1
-    elif <uint64_t>deltas_size <= bitmap_size:
-        text = PyUnicode_New(1 + deltas_size, 127)
-        out = PyUnicode_1BYTE_DATA(text)
-        out[0] = ord(DELTAS)
+    elif layout == ord(DELTAS):
         deltas_cursor = 0
         for i in range(0, runs.size, 2):
             start, end = runs.data[i], runs.data[i + 1]
@@ -596,10 +600,6 @@ cdef str _encode_runs(_Vector runs):
             position += end - start - 1
             deltas_cursor = end
     else:
-        length = <Py_ssize_t>(1 + bitmap_size)
-        text = PyUnicode_New(length, 127)
-        out = PyUnicode_1BYTE_DATA(text)
-        out[0] = ord(BITMAP)
         position = _put_varint(out, position, first)
         memset(out + position, 0, length - position)
         for i in range(0, runs.size, 2):
