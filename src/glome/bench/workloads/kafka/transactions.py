@@ -67,7 +67,6 @@ Event = Txn | Assign
 class KafkaHistory:
     """The parsed history; every list is in completion (history) order."""
 
-    length: int
     events: list[Event]
     txns: list[Txn]
     ok_polls: list[Txn]
@@ -117,10 +116,6 @@ def _parse_poll(txn: Txn) -> None:
             highest[key] = top
 
 
-def _freeze_cause(error: Any) -> Any:
-    return freeze(error) if isinstance(error, (list, dict)) else error
-
-
 def parse(history: list[Op]) -> KafkaHistory:
     """Index ``history`` (client ops of any workload shape; others are skipped)."""
     events: list[Event] = []
@@ -144,12 +139,12 @@ def parse(history: list[Op]) -> KafkaHistory:
         events.append(_event(op, kind, process, inv_pos, invocation, pos))
         if kind == INFO and f != ASSIGN:
             error = op.get("error")
-            causes.setdefault(_freeze_cause(error), error)
+            causes.setdefault(freeze(error), error)
     end = len(history)
     for inv_pos, invocation in sorted(open_invocations.values(), key=lambda item: item[0]):
         completion = {**invocation, "type": INFO}
         events.append(_event(completion, INFO, invocation.get("process"), inv_pos, invocation, end))
-    return _index(events, end, list(causes.values()), has_times)
+    return _index(events, list(causes.values()), has_times)
 
 
 def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: int) -> Event:
@@ -165,7 +160,7 @@ def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: i
     return txn
 
 
-def _index(events: list[Event], length: int, causes: list[Any], has_times: bool) -> KafkaHistory:
+def _index(events: list[Event], causes: list[Any], has_times: bool) -> KafkaHistory:
     txns: list[Txn] = []
     ok_polls: list[Txn] = []
     sends: list[Txn] = []
@@ -192,7 +187,6 @@ def _index(events: list[Event], length: int, causes: list[Any], has_times: bool)
                     seen = ok_reads[key] = set()
                 seen.update([message for _, message in pairs])
     return KafkaHistory(
-        length=length,
         events=events,
         txns=txns,
         ok_polls=ok_polls,
