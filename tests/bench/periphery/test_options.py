@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glome.bench.options import (
     MAX_SEED,
@@ -398,3 +400,21 @@ def test_analyze_selects_a_test_by_index_or_path(argv, test):
 def test_analyze_refuses_two_selections():
     with pytest.raises(OptionsError):
         parse_analyze_args(["-t", "1", "store/x"])
+
+
+WORDS = st.sampled_from(
+    [spec.long for spec in TEST_SPECS]
+    + ["-w", "-n", "-h", "-wecho", "--", "-", "--rate=3", "--bogus", "\u2013-nemesis"]
+    + ["0", "1", "-1", "2n", "1/2", "total", "partition", "grid", "echo", "x", "", " , "]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(WORDS, max_size=12))
+def test_any_command_line_parses_or_fails_with_an_options_error(argv):
+    try:
+        options = parse_test_args(argv)
+    except OptionsError as error:
+        assert str(error)
+    else:
+        assert options.help or (options.concurrency >= 1 and options.nodes)
