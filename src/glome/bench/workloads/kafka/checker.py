@@ -6,6 +6,8 @@ found, ``valid?``, ``error-types`` and ``bad-error-types`` (sorted),
 test except the ones Jepsen tolerates in Maelstrom's configuration (no ww
 dependencies, assign rather than subscribe): ``int-send-skip``, and the G0
 family and PL-1 cycle-exists types, which a graph without ww edges never has.
+Jepsen's ``precommitted-read`` needs an op that both sends and polls, which
+Maelstrom's client never records, so it is not looked for.
 
 Where this checker departs from Jepsen's, on purpose:
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from glome.bench.history import INFO, INVOKE, OK
+from glome.bench.history import INFO, OK
 from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
 from glome.bench.workloads.kafka.values import Hashable, thaw
 from glome.bench.workloads.kafka.version_order import Error, KeyOrder
@@ -135,7 +135,7 @@ def nonmonotonic_send_cases(history: KafkaHistory, orders: dict) -> list[Error]:
 def internal_send_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
     for txn in history.sends:
-        if len(txn.writes) < 2 or txn.type == INVOKE:
+        if len(txn.writes) < 2:
             continue
         for key, messages in _per_key(txn.writes).items():
             order = orders.get(key, NO_ORDER)
