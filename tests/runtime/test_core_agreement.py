@@ -56,26 +56,31 @@ json_values = st.recursive(
     ),
     max_leaves=6,
 )
-bodies = st.fixed_dictionaries(
-    {},
-    optional={
-        "type": st.sampled_from(["echo", "quiet", "boom", "list", "empty", "odd", "nope"])
-        | json_values,
-        "msg_id": st.integers(-(2**63), 2**64 - 1) | json_values,
-        "echo": json_values,
-        "in_reply_to": st.integers(0, 9),
-    },
-)
-messages = st.fixed_dictionaries(
-    {},
-    optional={
-        "src": st.sampled_from(["c1", "n2", 'we"ird\u2028']) | json_values,
-        "dest": st.just("n0") | json_values,
-        "body": bodies | json_values,
-        "id": st.integers(0, 9),
-    },
-)
-lines = messages.map(orjson.dumps) | json_values.map(orjson.dumps) | st.binary(max_size=40)
+HANDLED_TYPES = ["echo", "quiet", "boom", "list", "empty", "odd", "nope"]
+NEAR_INTEGERS = [True, False, 1.0, "1", None]  # what must not pass for a msg_id
+
+
+@st.composite
+def near_requests(draw: st.DrawFn) -> bytes:
+    """A well-formed request with up to three keys dropped or given arbitrary values."""
+    body = {
+        "type": draw(st.sampled_from(HANDLED_TYPES)),
+        "msg_id": draw(st.integers(-(2**63), 2**64 - 1) | st.sampled_from(NEAR_INTEGERS)),
+        "echo": draw(json_values),
+    }
+    msg = {"id": 1, "src": draw(st.sampled_from(["c1", "n2", 'we"ird\u2028'])), "dest": "n0"}
+    msg["body"] = body
+    for _ in range(draw(st.integers(0, 3))):
+        target = draw(st.sampled_from([msg, body]))
+        key = draw(st.sampled_from([*sorted(target), "in_reply_to"]))
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(json_values)
+    return orjson.dumps(msg)
+
+
+lines = near_requests() | json_values.map(orjson.dumps) | st.binary(max_size=40)
 
 
 def split(stream: bytes, cuts: list[int]) -> list[bytes]:
