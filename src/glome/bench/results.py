@@ -38,6 +38,7 @@ HISTORY_TXT = "history.txt"
 HISTORY_EDN = "history.edn"
 TEST_JSON = "test.json"
 
+DATA_KEYED_MAPS = frozenset({"duplicated"})  # unique-ids and set-full: value -> count
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 _OP_KEY_ORDER = ("index", "time", "type", "process", "f", "value")
 
@@ -234,10 +235,14 @@ def load_results(store: Path) -> dict[str, Any]:
 
 def edn_results(value: Any, key: Any = None) -> Any:
     """Results with their EDN types restored: ``valid?`` values such as "unknown"
-    become keywords, and the quantile keys of ``*-latencies`` maps numbers."""
+    become keywords, the quantile keys of ``*-latencies`` maps numbers, and the
+    keys of maps keyed by the test's own values (``duplicated`` ids) stay data."""
     if isinstance(value, dict):
-        numeric_keys = isinstance(key, str) and key.endswith("-latencies")
-        return {(_number(k) if numeric_keys else k): edn_results(v, k) for k, v in value.items()}
+        if isinstance(key, str) and key.endswith("-latencies"):
+            return {_number(k): edn_results(v, k) for k, v in value.items()}
+        if key in DATA_KEYED_MAPS:
+            return {edn.Text(k) if isinstance(k, str) else k: v for k, v in value.items()}
+        return {k: edn_results(v, k) for k, v in value.items()}
     if key == "valid?" and isinstance(value, str):
         return edn.Keyword(value)
     if isinstance(value, (list, tuple)) and not isinstance(value, edn.Seq):

@@ -317,6 +317,13 @@ ECHO_RESULTS_AS_MAELSTROM_PRINTS_THEM = """\
 Everything looks good! ヽ(‘ー`)ノ"""
 
 
+def test_maps_keyed_by_test_values_keep_string_keys():
+    unique_ids = {"workload": {"valid?": False, "duplicated": {"n1-3": 2, 7: 2}}}
+    assert edn.pretty(edn_results(unique_ids)) == (
+        '{:workload {:valid? false, :duplicated {"n1-3" 2, 7 2}}}'
+    )
+
+
 def test_console_layout_matches_maelstroms_published_output():
     assert format_results(ECHO_RESULTS) == ECHO_RESULTS_AS_MAELSTROM_PRINTS_THEM
 
