@@ -23,7 +23,8 @@ holds, hands it to the core (``glome._fast.node``, compiled when built), fires
 due timers, and writes all output produced with one ``write``. stdout is
 non-blocking: what a full pipe refuses is kept and written when it drains,
 while input keeps being read. At end of input the node writes what is pending
-and ``run`` returns 0.
+and ``run`` returns 0. ``print()`` inside a node writes to stderr, so nothing but
+protocol JSON ever reaches stdout.
 
 Logging goes to stderr, never stdout. ``GLOME_LOG`` sets the threshold
 (``debug``, ``info``, ``warning``, ``error`` or ``off``); unset, only warnings
@@ -41,6 +42,7 @@ import math
 import os
 import re
 import select
+import sys
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Generator
@@ -533,6 +535,8 @@ class Node:
             _widen_pipe(fd)
         was_blocking = os.get_blocking(stdout)
         os.set_blocking(stdout, False)
+        # stdout belongs to the protocol: a stray print() in a handler goes to stderr
+        python_stdout, sys.stdout = sys.stdout, sys.stderr
         try:
             while True:
                 for fd, _ in poller.poll(self._poll_timeout_ms()):
@@ -564,6 +568,7 @@ class Node:
             self.log("stdout was closed; stopping", "debug")
             return 0
         finally:
+            sys.stdout = python_stdout
             os.set_blocking(stdout, was_blocking)
 
     def _drain(self, stdout: int) -> None:

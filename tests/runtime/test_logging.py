@@ -18,6 +18,7 @@ def test_default_logs_only_the_crash(spawn):
     stderr = session(spawn, GLOME_LOG="")
     assert "Traceback" in stderr and "crashed" in stderr
     assert "initialised" not in stderr and "nobody waits" not in stderr
+    assert "a stray print must not reach stdout" in stderr  # recv() checked stdout stayed JSON
 
 
 def test_debug_logs_the_rest(spawn):
@@ -27,4 +28,5 @@ def test_debug_logs_the_rest(spawn):
 
 
 def test_off_is_silent(spawn):
-    assert session(spawn, GLOME_LOG="off") == ""
+    # only the handler's own print() is left, on stderr where prints go
+    assert session(spawn, GLOME_LOG="off") == "a stray print must not reach stdout\n"

@@ -71,6 +71,7 @@ async def ask_all(msg: Message) -> dict[str, Any]:
 
 @node.on("ping")
 def ping(msg: Message) -> dict[str, Any]:
+    print("a stray print must not reach stdout")
     return {"type": "pong", "n": node.id}
 
 
