@@ -156,8 +156,7 @@ def realtime_edges(txns: Txns, graph: g.TxnGraph) -> None:
         if op["type"] == INVOKE:
             done = txns.completion.get(op["index"])
             if done is not None:
-                for earlier in frontier:
-                    graph.link(earlier, done["index"], g.REALTIME)
+                graph.link_all(frontier, done["index"], g.REALTIME)
                 preceded_by[done["index"]] = set(frontier)
         elif op["type"] == OK:
             frontier -= preceded_by.get(op["index"], set())

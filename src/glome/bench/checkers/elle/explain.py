@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from glome.bench.checkers.elle import graph as g
 from glome.bench.checkers.elle.analysis import CycleAnalysis, result_map
 from glome.bench.history import Op
 
@@ -260,14 +261,14 @@ def cycle_dot(case: dict[str, Any]) -> str:
 
 def component_dot(analysis: CycleAnalysis, component: list[int]) -> str:
     by_index = analysis.txns.by_index
+    label = g.label_table(analysis.priority)
     members = set(component)
     edges = []
     for v in component:
         for w, rels in sorted(analysis.graph.out[v].items()):
             if w in members:
-                label = next(rel for rel in analysis.priority if rels & rel)
                 a, b = by_index[v], by_index[w]
-                edges.append((a, b, analysis.explainer.explain(a, b, label)))
+                edges.append((a, b, analysis.explainer.explain(a, b, label[rels])))
     return dot_of([by_index[v] for v in component], edges)
 
 

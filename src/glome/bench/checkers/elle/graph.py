@@ -26,11 +26,18 @@ DATA_RELS = WW | WR | RW
 Adjacency = Mapping[int, Iterable[int]]
 
 
+def label_table(priority: Sequence[int]) -> list[int]:
+    """For every relation bitmask, the relation shown first (0 for none)."""
+    return [next((rel for rel in priority if mask & rel), 0) for mask in range(32)]
+
+
 class TxnGraph:
     """A digraph over transaction ids whose edges are relation bitmasks."""
 
     def __init__(self) -> None:
         self.out: dict[int, dict[int, int]] = {}
+        #: every relation some edge carries
+        self.rels_present = 0
 
     def add_vertex(self, vertex: int) -> None:
         self.out.setdefault(vertex, {})
@@ -42,27 +49,38 @@ class TxnGraph:
             return
         edges[b] = edges.get(b, 0) | rel
         self.out.setdefault(b, {})
+        self.rels_present |= rel
+
+    def link_all(self, sources: Iterable[int], b: int, rel: int) -> None:
+        """Adds rel to a -> b for every a in sources (none equal to b)."""
+        out = self.out
+        linked = False
+        for a in sources:
+            edges = out.setdefault(a, {})
+            edges[b] = edges.get(b, 0) | rel
+            linked = True
+        out.setdefault(b, {})
+        if linked:
+            self.rels_present |= rel
 
     def __len__(self) -> int:
         return len(self.out)
-
-    def rels_present(self) -> int:
-        mask = 0
-        for edges in self.out.values():
-            for rels in edges.values():
-                mask |= rels
-        return mask
 
     def select(self, vertices: Iterable[int]) -> TxnGraph:
         """The subgraph induced by ``vertices``."""
         keep = set(vertices)
         sub = TxnGraph()
         for v in keep:
-            sub.out[v] = {w: r for w, r in self.out.get(v, {}).items() if w in keep}
+            edges = {w: r for w, r in self.out.get(v, {}).items() if w in keep}
+            sub.out[v] = edges
+            for rels in set(edges.values()):
+                sub.rels_present |= rels
         return sub
 
-    def project(self, mask: int) -> dict[int, list[int]]:
-        """Adjacency keeping only edges with a relation in ``mask``."""
+    def project(self, mask: int) -> Adjacency:
+        """Adjacency keeping only edges with a relation in ``mask`` (read-only)."""
+        if self.rels_present & ~mask == 0:
+            return self.out  # every edge qualifies; a dict iterates its targets
         return {v: [w for w, r in edges.items() if r & mask] for v, edges in self.out.items()}
 
 
@@ -165,14 +183,15 @@ EXISTENCE_SPECS: tuple[ExistenceSpec, ...] = (
 )
 
 
-def _existence_adjacency(graph: TxnGraph, spec: ExistenceSpec) -> dict[int, set[int]]:
+def _existence_adjacency(graph: TxnGraph, spec: ExistenceSpec) -> Adjacency:
     base = graph.project(spec.base)
+    if not spec.extension:
+        return base
+    hop = graph.project(spec.extension)
     adjacency = {v: set(ws) for v, ws in base.items()}
-    if spec.extension:
-        hop = graph.project(spec.extension)
-        for v, ws in base.items():
-            for w in ws:
-                adjacency[v].update(hop.get(w, ()))
+    for v, ws in base.items():
+        for w in ws:
+            adjacency[v].update(hop.get(w, ()))
     return adjacency
 
 
@@ -181,7 +200,7 @@ def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
     cyclic component as evidence; stronger models are then skipped."""
     cases: list[dict[str, Any]] = []
     ruled_out: set[str] = set()
-    present = graph.rels_present()
+    present = graph.rels_present
     seen: dict[tuple[int, int], list[int] | None] = {}
     for spec in EXISTENCE_SPECS:
         if spec.model in ruled_out:
@@ -304,12 +323,10 @@ class LabeledComponent:
     def __init__(self, graph: TxnGraph, priority: Sequence[int], deadline: float) -> None:
         self.vertices = sorted(graph.out)
         self.deadline = deadline
-        self.edges: dict[int, list[tuple[int, int]]] = {}
-        for v in self.vertices:
-            labelled = []
-            for w, rels in sorted(graph.out[v].items()):
-                labelled.append((w, next(rel for rel in priority if rels & rel)))
-            self.edges[v] = labelled
+        label = label_table(priority)
+        self.edges = {
+            v: [(w, label[rels]) for w, rels in sorted(graph.out[v].items())] for v in self.vertices
+        }
 
     def _check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -426,9 +443,8 @@ def _reachability(
     return reach, component_of
 
 
-def fallback_cycle(graph: TxnGraph, priority: Sequence[int]) -> Cycle:
-    """Some cycle of a strongly connected graph, found depth-first without a budget."""
-    component = LabeledComponent(graph, priority, deadline=float("inf"))
+def fallback_cycle(component: LabeledComponent) -> Cycle:
+    """Some cycle of a strongly connected component, found depth-first."""
     start = component.vertices[0]
     path = [start]
     position = {start: 0}
@@ -478,7 +494,7 @@ def search_component(
                 "does-not-contain": [t for t in searched[:-1] if t not in found_types],
                 "scc-size": len(graph),
             }
-            cycles.append(fallback_cycle(graph, priority))
+            cycles.append(fallback_cycle(component))
             return ComponentFindings(existence, cycles, timeout)
         if cycle is not None:
             cycles.append(cycle)
