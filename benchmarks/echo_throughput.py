@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import orjson
 
@@ -111,7 +112,8 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    glome_echo = shutil.which("glome-echo")
+    beside_python = Path(sys.executable).parent / "glome-echo"
+    glome_echo = str(beside_python) if beside_python.exists() else shutil.which("glome-echo")
     if glome_echo is None:
         print("glome-echo is not on PATH: pip install . first", file=sys.stderr)
         return 1
