@@ -18,6 +18,14 @@ that error code; any other exception answers ``crash`` (13) and prints the
 traceback to stderr. Replies carry no ``msg_id``: Maelstrom's reply schemas
 are closed and make it optional.
 
+The rest of the API: ``node.id`` and ``node.ids`` (set at init, when
+``@node.on_init`` hooks run), ``node.reply(msg, body)``, ``node.send(dest,
+body)`` (fire and forget), ``node.rpc(dest, body, timeout)`` (a ``Future``:
+await it, or ``add_done_callback``), ``node.every(seconds, fn)`` and
+``node.after(seconds, fn)`` (timers counted from init; ``fn`` may be ``async``;
+both return a ``Timer`` with ``cancel()``), ``node.spawn(coro)``,
+``node.sleep(seconds)``, ``node.gather(*futures)`` and ``node.log(text, level)``.
+
 The loop polls the raw file descriptors: each wake-up reads whatever stdin
 holds, hands it to the core (``glome._fast.node``, compiled when built), fires
 due timers, and writes all output produced with one ``write``. stdout is
