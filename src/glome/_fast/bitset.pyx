@@ -9,6 +9,7 @@ a word at a time; the rare larger value lives in a Python set beside it, so a
 stray huge value costs one entry, not gigabytes of words.
 """
 
+cimport cython
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from cpython.ref cimport Py_INCREF
@@ -62,6 +63,7 @@ cdef int _build_tables() except -1:
 _build_tables()
 
 
+@cython.final
 cdef class _Vector:
     """A growable array of uint64 (values, or runs as start/end pairs) freed with its owner."""
 
@@ -180,6 +182,7 @@ cdef inline uint64_t _low_mask(uint64_t bit):
     return ALL << bit
 
 
+@cython.final
 cdef class Bitset:
     """A growable set of integers in ``[0, MAX_VALUE]``, ascending when listed."""
 
