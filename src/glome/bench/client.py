@@ -117,7 +117,7 @@ class Client:
     def _time_out(self, msg_id: int, reply: Future) -> None:
         if self._waiting is not None and self._waiting[0] == msg_id:
             self._waiting = None
-            if self.id in self.net.inboxes:
+            if self.net.has(self.id):
                 self.net.set_open(self.id, False)
             reply.set_error(RPCTimeout())
 

@@ -23,12 +23,11 @@ from typing import IO, Any
 import orjson
 
 from glome.bench.loop import Loop, monotonic_ns
-from glome.bench.net import Message, NetError, Network, encode
+from glome.bench.net import NetError, Network
 
 RING = 32  # lines of stdout/stderr kept for crash reports
 ENVELOPE_KEYS = frozenset({"src", "dest", "body", "id"})
 READ_SIZE = 1 << 16
-NODE_NICENESS = 10
 
 
 class NodeCrashed(Exception):
@@ -109,8 +108,6 @@ def _yield_to_bench(pid: int) -> None:
     otherwise deliver late whenever nodes are busy."""
     with contextlib.suppress(AttributeError, OSError):
         os.sched_setscheduler(pid, os.SCHED_BATCH, os.sched_param(0))
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, pid, NODE_NICENESS)
 
 
 class NodeProcess:
@@ -142,8 +139,6 @@ class NodeProcess:
         self.poisoned: str | None = None
         self._partial = b""
         self._stderr_partial = b""
-        self._outbox: list[bytes] = []
-        self._due: list[int] = []
         self._unsent = b""
         self._log: IO[bytes] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
@@ -168,7 +163,7 @@ class NodeProcess:
             os.set_blocking(stream.fileno(), False)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stdout.fileno(), self._read_stdout)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stderr.fileno(), self._read_stderr)  # type: ignore[union-attr]
-        self.net.register(self.node_id, self.deliver, flush=self.flush)
+        self.net.register(self.node_id, None, flush=self.flush)
 
     def exited(self) -> int | None:
         """The exit status if the process has exited, else None."""
@@ -209,23 +204,14 @@ class NodeProcess:
         )
 
     # -- input to the node ------------------------------------------------
-    def deliver(self, message: Message, due: int) -> None:
-        """Queue ``message`` for this node's stdin; written at the end of the tick."""
-        self._outbox.append(encode(message))
-        self._due.append(due)
-
     def flush(self) -> None:
-        """Write everything queued this tick in one call; record delivery lateness."""
-        if not self._outbox:
+        """Write what the network delivered to this node since the last flush, in one
+        call, and record how late each message was against when it was due."""
+        data, dues = self.net.drain(self.node_id)
+        if not dues:
             return
-        data = self._unsent + b"".join(self._outbox)
-        self._outbox = []
-        now = monotonic_ns()
-        record = self.net.lateness.record
-        for due in self._due:
-            record(now - due)
-        self._due = []
-        self._write(data)
+        self.net.router.record_written(dues, monotonic_ns())
+        self._write(self._unsent + data if self._unsent else data)
 
     def _write(self, data: bytes) -> None:
         stdin = self.proc.stdin if self.proc else None
@@ -273,17 +259,25 @@ class NodeProcess:
         else:
             lines = buffer.split(b"\n")
             self._partial = lines.pop()
-        tail = self.stdout_tail
-        send = self.net.send
-        node_id = self.node_id
-        for line in lines:
-            tail.append(line)
-            try:
-                src, dest, body = parse_line(node_id, line)
-                send(src, dest, body, line)
+        self.stdout_tail.extend(lines)
+        self._route(lines)
+
+    def _route(self, lines: list[bytes]) -> None:
+        """Hand the lines to the network; the first bad one stops this node's stdout."""
+        net = self.net
+        index = 0
+        while index < len(lines):
+            if not net.log_send:  # else the per-message path, so each send is logged
+                index = net.route_lines(lines, index)
+                if index < 0:
+                    return
+            try:  # the bulk path stopped here: diagnose (and route) this line alone
+                src, dest, body = parse_line(self.node_id, lines[index])
+                net.send(src, dest, body, lines[index])
             except (NodeOutputError, NetError) as error:
                 self._poison(str(error))
                 return
+            index += 1
 
     def _poison(self, text: str) -> None:
         """Stop reading this node's stdout for the rest of the test (spec 2.3)."""

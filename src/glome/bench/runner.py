@@ -130,6 +130,7 @@ class Run:
             gc.enable()
             if self.progress:
                 self.progress.stop()
+            self.net.flush_journal()
             journal.close()
             if not options.leave_db_running:
                 self.kill_nodes()
@@ -243,7 +244,7 @@ class Run:
         net_stats = self.net.stats()
         glome = {
             "seed": self.options.seed,
-            "lateness": self.net.lateness.summary(),
+            "lateness": self.net.lateness(),
             "poisoned-nodes": self.poisoned,
             "messages": self.net.next_id,
         }

@@ -92,7 +92,7 @@ class Service:
             reply = self.handle(src, body)
         except (ValueError, TypeError, KeyError):
             return  # Maelstrom logs "Error in service worker!" and sends nothing
-        if src in self.net.inboxes:
+        if self.net.has(src):
             self.net.send(self.name, src, {**reply, "in_reply_to": body.get("msg_id")})
 
     def handle(self, src: str, body: Body) -> Body:

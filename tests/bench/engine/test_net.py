@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from glome.bench import net as net_module
-from glome.bench.net import Journal, Latency, NetError, Network, encode
+from glome.bench.net import Journal, Latency, NetError, Network
 
 MS = 1_000_000
 
@@ -39,11 +38,10 @@ class ManualLoop:
 
 
 @pytest.fixture
-def setup(monkeypatch):
+def setup():
     clock = Clock()
-    monkeypatch.setattr(net_module, "monotonic_ns", clock)
     loop = ManualLoop(clock)
-    net = Network(loop, Latency(100, "constant", random.Random(1)), Journal(None))
+    net = Network(loop, Latency(100, "constant", random.Random(1)), Journal(None), clock=clock)
     received: dict[str, list] = {}
     for node in ("n1", "n2", "n3", "c1", "lin-kv"):
         received[node] = []
@@ -124,11 +122,10 @@ def test_statistics_split_clients_and_servers(setup):
     assert stats["all"]["msg-count"] == 3
 
 
-def test_pulling_recipients_take_messages_only_while_open(monkeypatch):
+def test_pulling_recipients_take_messages_only_while_open():
     clock = Clock()
-    monkeypatch.setattr(net_module, "monotonic_ns", clock)
     loop = ManualLoop(clock)
-    net = Network(loop, Latency(0, "constant", random.Random(1)), Journal(None))
+    net = Network(loop, Latency(0, "constant", random.Random(1)), Journal(None), clock=clock)
     got = []
     net.register("n1", lambda m, due: None)
     net.register("c1", lambda m, due: got.append(m), pull=True)
@@ -146,10 +143,23 @@ def test_latency_distributions_draw_whole_milliseconds(dist, low, high):
     assert 7 < sum(draws) / len(draws) < 13
 
 
-def test_encode_puts_id_src_dest_body_in_order():
-    assert encode((3, "c3", "n1", {"type": "echo"})) == (
-        b'{"id":3,"src":"c3","dest":"n1","body":{"type":"echo"}}\n'
-    )
+def test_node_deliveries_are_encoded_id_src_dest_body_and_flushed_per_run():
+    clock = Clock()
+    loop = ManualLoop(clock)
+    net = Network(loop, Latency(5, "constant", random.Random(1)), Journal(None), clock=clock)
+    flushes = []
+    net.register("c3", lambda m, due: None)
+    net.register("n2", lambda m, due: None)
+    net.register("n1", None, flush=lambda: flushes.append(net.drain("n1")))
+    net.send("c3", "n1", {"type": "echo"})  # no latency: delivered at once, flushed by the loop
+    data, dues = net.drain("n1")
+    assert data == b'{"id":0,"src":"c3","dest":"n1","body":{"type":"echo"}}\n'
+    assert dues == [clock.now]
+    net.send("n2", "n1", {"type": "a"})
+    net.send("n2", "n1", {"type": "b"})
+    loop.advance(5)
+    assert len(flushes) == 1
+    assert flushes[0][0].count(b"\n") == 2 and len(flushes[0][1]) == 2
 
 
 def test_journal_lines_are_json(tmp_path):
@@ -157,11 +167,17 @@ def test_journal_lines_are_json(tmp_path):
 
     path = tmp_path / "journal.jsonl"
     journal = Journal(path)
-    journal.send(5, (0, "n1", "n2", {"type": "x"}), None)
-    journal.send(6, (1, "n1", "n2", {"type": "y"}), b'{"src":"n1","dest":"n2","body":{"type":"y"}}')
-    journal.recv(7, 0)
+    clock = Clock()
+    net = Network(ManualLoop(clock), Latency(0, "constant", random.Random(1)), journal, clock=clock)
+    net.register("n1", lambda m, due: None)
+    net.register("n2", lambda m, due: None)
+    net.send("n1", "n2", {"type": "x"})
+    net.send("n1", "n2", {"type": "y"}, b'{"src":"n1","dest":"n2","body":{"type":"y"}}')
+    net.flush_journal()
     journal.close()
     events = [orjson.loads(line) for line in path.read_bytes().splitlines()]
-    assert events[0] == [5, "send", 0, {"src": "n1", "dest": "n2", "body": {"type": "x"}}]
-    assert events[1][3]["body"] == {"type": "y"}
-    assert events[2] == [7, "recv", 0]
+    now = clock.now
+    assert events[0] == [now, "send", 0, {"src": "n1", "dest": "n2", "body": {"type": "x"}}]
+    assert events[1] == [now, "recv", 0]
+    assert events[2][3]["body"] == {"type": "y"}
+    assert events[3] == [now, "recv", 1]

@@ -1,0 +1,337 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The routing core of ``glome test``'s simulated network (compiled).
+
+The same API and behaviour as the pure twin ``_pure_bench``, whose docstring
+describes it; here the recipients and the router are C structs, the clock is
+read with clock_gettime (the clock behind ``time.monotonic_ns``), and the hot
+loops (routing node output lines, serving a queue) run without Python frames.
+"""
+
+import math
+import time
+from heapq import heappop, heappush
+
+import orjson
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.stdio cimport snprintf
+from libc.string cimport memcpy
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
+
+DEF LATENESS_BIN_NS = 10000
+DEF LATENESS_BINS = 100000
+DEF JOURNAL_BATCH_BYTES = 65536
+DEF MS = 1000000
+
+cdef object _loads = orjson.loads
+cdef object _dumps = orjson.dumps
+cdef object _JSONDecodeError = orjson.JSONDecodeError
+
+
+cdef inline long long _now_fast():
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec
+
+
+cdef class _Inbox:
+    cdef public str node_id
+    cdef public object deliver
+    cdef public object flush
+    cdef public bint client
+    cdef public list heap
+    cdef public bint holding
+    cdef public long long held_due
+    cdef public object held_message
+    cdef public bint open
+    cdef public list outbox
+    cdef public list dues
+    cdef public object release
+
+    def __init__(self, str node_id, deliver, bint pull, flush):
+        self.node_id = node_id
+        self.deliver = deliver
+        self.flush = flush
+        self.client = node_id[:1] == "c"
+        self.heap = []
+        self.holding = False
+        self.held_due = 0
+        self.held_message = None
+        self.open = not pull
+        self.outbox = []
+        self.dues = []
+        self.release = None
+
+
+cdef class Router:
+    cdef object _call_at
+    cdef long long _constant_ns
+    cdef object _draw_ms
+    cdef object _journal_write
+    cdef char* _journal
+    cdef Py_ssize_t _journal_length
+    cdef Py_ssize_t _journal_capacity
+    cdef object _clock
+    cdef dict _inboxes
+    cdef public dict partitions
+    cdef public long long next_id
+    cdef public long long send_clients
+    cdef public long long send_servers
+    cdef public long long recv_clients
+    cdef public long long recv_servers
+    cdef long long[LATENESS_BINS + 1] _lateness
+    cdef public long long lateness_count
+    cdef public long long lateness_max_ns
+
+    def __init__(self, call_at, long long constant_latency_ns, draw_latency_ms, journal_write,
+                 clock=None):
+        self._call_at = call_at
+        self._constant_ns = constant_latency_ns
+        self._draw_ms = draw_latency_ms
+        self._journal_write = journal_write
+        self._journal_capacity = 2 * JOURNAL_BATCH_BYTES
+        self._journal = <char*>PyMem_Malloc(self._journal_capacity)
+        if self._journal is NULL:
+            raise MemoryError()
+        self._journal_length = 0
+        self._clock = clock
+        self._inboxes = {}
+        self.partitions = {}
+        self.next_id = 0
+        self.send_clients = 0
+        self.send_servers = 0
+        self.recv_clients = 0
+        self.recv_servers = 0
+        for i in range(LATENESS_BINS + 1):
+            self._lateness[i] = 0
+        self.lateness_count = 0
+        self.lateness_max_ns = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self._journal)
+
+    cdef int _journal_reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t wanted = self._journal_length + extra
+        cdef char* grown
+        if wanted > self._journal_capacity:
+            grown = <char*>PyMem_Realloc(self._journal, 2 * wanted)
+            if grown is NULL:
+                raise MemoryError()
+            self._journal = grown
+            self._journal_capacity = 2 * wanted
+        return 0
+
+    cdef int _journal_send(self, long long now, long long message_id, bytes raw) except -1:
+        cdef Py_ssize_t size = PyBytes_GET_SIZE(raw)
+        self._journal_reserve(size + 64)
+        self._journal_length += snprintf(
+            self._journal + self._journal_length, 62, b'[%lld,"send",%lld,', now, message_id
+        )
+        memcpy(self._journal + self._journal_length, PyBytes_AS_STRING(raw), size)
+        self._journal_length += size
+        memcpy(self._journal + self._journal_length, b"]\n", 2)
+        self._journal_length += 2
+        if self._journal_length >= JOURNAL_BATCH_BYTES:
+            self.flush_journal()
+        return 0
+
+    cdef int _journal_recv(self, long long now, long long message_id) except -1:
+        self._journal_reserve(64)
+        self._journal_length += snprintf(
+            self._journal + self._journal_length, 62, b'[%lld,"recv",%lld]\n', now, message_id
+        )
+        if self._journal_length >= JOURNAL_BATCH_BYTES:
+            self.flush_journal()
+        return 0
+
+    cdef inline long long _now(self):
+        if self._clock is None:
+            return _now_fast()
+        return self._clock()
+
+    # -- membership -------------------------------------------------------
+    def add(self, str node_id, deliver, bint pull, flush):
+        cdef _Inbox inbox = _Inbox(node_id, deliver, pull, flush)
+        inbox.release = lambda: self._release(inbox)
+        self._inboxes[node_id] = inbox
+
+    def remove(self, str node_id):
+        self._inboxes.pop(node_id, None)
+
+    def has(self, str node_id):
+        return node_id in self._inboxes
+
+    def set_open(self, str node_id, bint is_open):
+        cdef _Inbox inbox = self._inboxes[node_id]
+        inbox.open = is_open
+        if is_open and not inbox.holding:
+            self._take(inbox, self._now())
+
+    # -- traffic ----------------------------------------------------------
+    def send(self, str src, str dest, body, raw):
+        return self._send(src, dest, body, raw)
+
+    cdef long long _send(self, str src, str dest, object body, object raw) except -2:
+        cdef _Inbox inbox
+        cdef object found = self._inboxes.get(dest)
+        if found is None or src not in self._inboxes:
+            return -1
+        inbox = <_Inbox>found
+        cdef long long message_id = self.next_id
+        self.next_id = message_id + 1
+        cdef tuple message = (message_id, src, dest, body)
+        cdef long long now = self._now()
+        cdef long long deadline
+        if src[:1] == "c" or inbox.client:
+            deadline = now
+            self.send_clients += 1
+        else:
+            if self._draw_ms is None:
+                deadline = now + self._constant_ns
+            else:
+                deadline = now + <long long>self._draw_ms() * MS
+            self.send_servers += 1
+        if self._journal_write is not None:
+            if raw is None:
+                raw = _dumps({"src": src, "dest": dest, "body": body})
+            self._journal_send(now, message_id, raw)
+        heappush(inbox.heap, (deadline, message_id, message))
+        if not inbox.holding and inbox.open:
+            self._take(inbox, 0)
+        return message_id
+
+    def route_lines(self, list lines, Py_ssize_t start):
+        cdef Py_ssize_t index
+        cdef Py_ssize_t count = len(lines)
+        cdef object parsed
+        cdef object src, dest, body
+        cdef bytes line
+        for index in range(start, count):
+            line = lines[index]
+            try:
+                parsed = _loads(line)
+            except _JSONDecodeError:
+                return index
+            if type(parsed) is not dict or len(<dict>parsed) != 3:
+                return index
+            src = (<dict>parsed).get("src")
+            dest = (<dict>parsed).get("dest")
+            body = (<dict>parsed).get("body")
+            if type(src) is not str or type(dest) is not str or type(body) is not dict:
+                return index
+            if self._send(src, dest, body, line) < 0:
+                return index
+        return -1
+
+    cdef int _take(self, _Inbox inbox, long long floor) except -1:
+        cdef list heap = inbox.heap
+        cdef dict partitions = self.partitions
+        cdef tuple entry
+        cdef tuple message
+        cdef long long deadline, due, now
+        cdef object dropped
+        while heap and inbox.open:
+            entry = heappop(heap)
+            deadline = entry[0]
+            message = entry[2]
+            if partitions:
+                dropped = partitions.get(inbox.node_id)
+                if dropped is not None and message[1] in dropped:
+                    continue
+            due = deadline if deadline > floor else floor
+            now = self._now()
+            if deadline > now:
+                inbox.holding = True
+                inbox.held_due = due
+                inbox.held_message = message
+                self._call_at(deadline, inbox.release)
+                return 0
+            self._deliver(inbox, message, due, now)
+            floor = due
+        return 0
+
+    def _release(self, _Inbox inbox):
+        if not inbox.holding:
+            return
+        inbox.holding = False
+        cdef tuple message = inbox.held_message
+        inbox.held_message = None
+        if self._inboxes.get(inbox.node_id) is not inbox:
+            return
+        cdef long long due = inbox.held_due
+        self._deliver(inbox, message, due, self._now())
+        self._take(inbox, due)
+        if inbox.flush is not None:
+            inbox.flush()
+
+    cdef int _deliver(self, _Inbox inbox, tuple message, long long due, long long now) except -1:
+        cdef str src = message[1]
+        if inbox.client or src[:1] == "c":
+            self.recv_clients += 1
+        else:
+            self.recv_servers += 1
+        if self._journal_write is not None:
+            self._journal_recv(now, <long long>message[0])
+        if inbox.flush is not None:
+            inbox.outbox.append(
+                _dumps({"id": message[0], "src": src, "dest": message[2], "body": message[3]})
+                + b"\n"
+            )
+            inbox.dues.append(due)
+        else:
+            self._record(now - due)
+        if inbox.deliver is not None:
+            inbox.deliver(message, due)
+        return 0
+
+    def drain(self, str node_id):
+        cdef object found = self._inboxes.get(node_id)
+        if found is None:
+            return b"", []
+        cdef _Inbox inbox = <_Inbox>found
+        if not inbox.outbox:
+            return b"", []
+        data = b"".join(inbox.outbox)
+        dues = inbox.dues
+        inbox.outbox = []
+        inbox.dues = []
+        return data, dues
+
+    # -- journal and lateness ---------------------------------------------
+    def flush_journal(self):
+        if self._journal_length and self._journal_write is not None:
+            pending = PyBytes_FromStringAndSize(self._journal, self._journal_length)
+            self._journal_length = 0
+            self._journal_write(pending)
+
+    cdef inline void _record(self, long long late_ns):
+        if late_ns < 0:
+            late_ns = 0
+        cdef long long index = late_ns // LATENESS_BIN_NS
+        self._lateness[index if index < LATENESS_BINS else LATENESS_BINS] += 1
+        self.lateness_count += 1
+        if late_ns > self.lateness_max_ns:
+            self.lateness_max_ns = late_ns
+
+    def record_lateness(self, long long late_ns):
+        self._record(late_ns)
+
+    def record_written(self, list dues, long long now):
+        cdef object due
+        for due in dues:
+            self._record(now - <long long>due)
+
+    def lateness_quantile_ns(self, double q):
+        if not self.lateness_count:
+            return 0
+        cdef long long target = max(1, math.ceil(q * self.lateness_count))
+        cdef long long seen = 0
+        cdef Py_ssize_t index
+        for index in range(LATENESS_BINS + 1):
+            seen += self._lateness[index]
+            if seen >= target:
+                if index == LATENESS_BINS:
+                    return self.lateness_max_ns
+                return min((index + 1) * LATENESS_BIN_NS, self.lateness_max_ns)
+        return self.lateness_max_ns

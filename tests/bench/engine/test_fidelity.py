@@ -1,0 +1,50 @@
+"""Fidelity against figures Maelstrom published for the flooding broadcast node
+(doc/03-broadcast/02-performance.md): net.servers.msgs-per-op within ±10 %, and
+values lost under --nemesis partition. Full-length runs: marked slow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FLOOD = str(Path(__file__).resolve().parent.parent / "nodes" / "flood_broadcast.py")
+
+
+def run_broadcast(cwd: Path, *args: str) -> dict:
+    command = [sys.executable, "-m", "glome", "test", "-w", "broadcast", "--bin", FLOOD, *args]
+    subprocess.run(command, cwd=cwd, capture_output=True, timeout=110, check=False)
+    return json.loads((cwd / "store" / "latest" / "results.json").read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("args", "published"),
+    [
+        (["--time-limit", "20", "--rate", "100", "--", "--relay-to-sender"], 5.0125566),
+        (["--time-limit", "20", "--rate", "100"], 2.94182),
+        (["--time-limit", "20", "--rate", "100", "--node-count", "25"], 27.806324),
+        (
+            ["--time-limit", "20", "--rate", "100", "--node-count", "25", "--topology", "line"],
+            12.005973,
+        ),
+    ],
+    ids=["5-grid-relay-to-sender", "5-grid", "25-grid", "25-line"],
+)
+def test_msgs_per_op_matches_maelstrom(tmp_path, args, published):
+    results = run_broadcast(tmp_path, *args)
+    measured = results["net"]["servers"]["msgs-per-op"]
+    assert abs(measured - published) <= 0.1 * published, (measured, published)
+    assert results["workload"]["valid?"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_flooding_loses_values_under_partitions(tmp_path):
+    results = run_broadcast(tmp_path, "--time-limit", "20", "--nemesis", "partition", "--seed", "1")
+    assert results["workload"]["lost-count"] > 0
+    assert results["valid?"] is False
