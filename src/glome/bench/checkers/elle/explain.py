@@ -26,6 +26,9 @@ PLOT_TIMEOUT_S = 5.0
 #: Cyclic components drawn per run, and the largest one drawn.
 MAX_COMPONENT_PLOTS = 100
 MAX_COMPONENT_SIZE = 400
+#: Graphviz takes tens of milliseconds a drawing, so only the first few cycles
+#: of each anomaly type (and the first few components) become SVG.
+SVG_PER_KIND = 5
 
 
 def show(value: Any) -> str:
@@ -272,11 +275,11 @@ def component_dot(analysis: CycleAnalysis, component: list[int]) -> str:
     return dot_of([by_index[v] for v in component], edges)
 
 
-def _write_drawing(directory: Path, name: str, dot: str) -> None:
+def _write_drawing(directory: Path, name: str, dot: str, svg: bool) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / f"{name}.dot").write_text(dot)
     program = shutil.which("dot")
-    if program is None or len(dot) > MAX_PLOT_BYTES:
+    if not svg or program is None or len(dot) > MAX_PLOT_BYTES:
         return
     try:
         svg = subprocess.run(
@@ -294,7 +297,8 @@ def _write_drawing(directory: Path, name: str, dot: str) -> None:
 
 def write_store(directory: Path, anomalies: dict[str, Any], analysis: CycleAnalysis) -> None:
     """``<type>.txt`` per reported anomaly type, ``<type>/<i>.dot`` per reported
-    cycle, and ``sccs/<i>.dot`` per (not too large) cyclic component."""
+    cycle, and ``sccs/<i>.dot`` per (not too large) cyclic component; the first
+    few drawings of each kind also as ``.svg`` when Graphviz is installed."""
     directory.mkdir(parents=True, exist_ok=True)
     for anomaly_type, cases in anomalies.items():
         if not isinstance(cases, list):
@@ -309,10 +313,11 @@ def write_store(directory: Path, anomalies: dict[str, Any], analysis: CycleAnaly
         (directory / f"{anomaly_type}.txt").write_text("\n\n\n".join(texts) + "\n")
         for i, case in enumerate(cases):
             if "steps" in case:
-                _write_drawing(directory / anomaly_type, str(i), cycle_dot(case))
+                _write_drawing(directory / anomaly_type, str(i), cycle_dot(case), i < SVG_PER_KIND)
     drawable = [c for c in analysis.components if len(c) <= MAX_COMPONENT_SIZE]
     for i, component in enumerate(drawable[:MAX_COMPONENT_PLOTS]):
-        _write_drawing(directory / "sccs", str(i), component_dot(analysis, component))
+        dot = component_dot(analysis, component)
+        _write_drawing(directory / "sccs", str(i), dot, i < SVG_PER_KIND)
 
 
 def report(
