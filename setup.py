@@ -45,20 +45,24 @@ def compiled_extensions() -> list[Extension]:
     except ImportError:
         print("glome: WARNING: Cython missing; installing the pure-Python backend", file=sys.stderr)
         return []
-    extensions = [
-        Extension(f"glome._fast.{pyx.stem}", [str(pyx)], extra_compile_args=["-O3"])
-        for pyx in sorted(FAST_DIR.glob("*.pyx"))
-    ]
-    return cythonize(
-        extensions,
-        compiler_directives={
-            "language_level": 3,
-            "boundscheck": False,
-            "wraparound": False,
-            "cdivision": True,
-            "initializedcheck": False,
-        },
-    )
+    directives = {
+        "language_level": 3,
+        "boundscheck": False,
+        "wraparound": False,
+        "cdivision": True,
+        "initializedcheck": False,
+    }
+    built: list[Extension] = []
+    for pyx in sorted(FAST_DIR.glob("*.pyx")):
+        extension = Extension(f"glome._fast.{pyx.stem}", [str(pyx)], extra_compile_args=["-O3"])
+        try:  # one module failing to translate must not take the others down with it
+            built += cythonize([extension], compiler_directives=directives, quiet=True)
+        except Exception as exc:
+            print(
+                f"glome: WARNING: {pyx.name} not translated ({exc}); its pure twin will be used",
+                file=sys.stderr,
+            )
+    return built
 
 
 setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": OptionalBuildExt})
