@@ -1,0 +1,163 @@
+"""The schedule (spec 5.0.4-5.0.5): stagger, time limit, workers, client
+replacement, the nemesis flip-flop and the final phase, on the real loop."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from glome.bench import generator as generator_module
+from glome.bench.generator import History, Scheduler
+from glome.bench.history import INFO, INVOKE, NEMESIS, OK
+from glome.bench.loop import Loop, monotonic_ns, sleep_until, spawn
+from glome.bench.nemesis import PartitionNemesis
+from glome.bench.workloads import Workload
+
+
+class FakeClient:
+    opened = 0
+
+    def __init__(self) -> None:
+        FakeClient.opened += 1
+        self.id = f"c{FakeClient.opened}"
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Scripted(Workload):
+    """Ops complete after ``delay_s``; the first ``failures`` complete info."""
+
+    name = "scripted"
+
+    def __init__(self, loop, delay_s=0.0, failures=0, final=False, reusable=False):
+        super().__init__(None, random.Random(1))
+        self.loop = loop
+        self.delay_s = delay_s
+        self.failures = failures
+        self.final_phase = final
+        self.reusable_client = reusable
+        self.clients: list = []
+
+    def next_op(self):
+        return {"f": "op", "value": None}
+
+    def final_op(self, thread):
+        return {"f": "read", "final?": True, "value": None}
+
+    async def invoke(self, client, node, op):
+        self.clients.append(client.id)
+        if self.delay_s:
+            await sleep_until(self.loop, monotonic_ns() + int(self.delay_s * 1e9))
+        if self.failures:
+            self.failures -= 1
+            return {**op, "type": INFO, "error": "net-timeout"}
+        return {**op, "type": OK}
+
+
+class FakeNet:
+    def __init__(self) -> None:
+        self.grudges: list = []
+
+    def drop(self, grudge) -> None:
+        self.grudges.append(grudge)
+
+    def heal(self) -> None:
+        self.grudges.append("healed")
+
+
+def run(workload, loop, concurrency=1, rate=100.0, time_limit=0.5, nemesis=None, interval=10):
+    history = History(monotonic_ns())
+    scheduler = Scheduler(
+        loop,
+        workload,
+        ["n1", "n2"],
+        concurrency,
+        FakeClient,
+        history,
+        random.Random(2),
+        rate,
+        time_limit,
+        nemesis=nemesis,
+        nemesis_interval_s=interval,
+        nemesis_rng=random.Random(3),
+    )
+    loop.run_until(spawn(loop, scheduler.run()))
+    return history.ops
+
+
+def invocations(ops):
+    return [op for op in ops if op["type"] == INVOKE]
+
+
+def test_stagger_rate_and_the_lowest_free_worker():
+    loop = Loop()
+    ops = run(Scripted(loop), loop, concurrency=3, rate=200, time_limit=0.5)
+    count = len(invocations(ops))
+    assert 60 <= count <= 140  # 200/s for 0.5 s, uniform gaps of mean 5 ms
+    assert {op["process"] for op in ops} == {0}  # instant ops: worker 0 is always free
+    assert [op["index"] for op in ops] == list(range(len(ops)))
+
+
+def test_busy_workers_limit_the_rate():
+    loop = Loop()
+    ops = run(Scripted(loop, delay_s=0.05), loop, concurrency=2, rate=1000, time_limit=0.3)
+    assert 8 <= len(invocations(ops)) <= 16
+    assert {op["process"] for op in ops} == {0, 1}
+
+
+def test_rate_zero_issues_no_client_ops():
+    loop = Loop()
+    assert run(Scripted(loop), loop, rate=0, time_limit=0.2) == []
+
+
+@pytest.mark.parametrize(("reusable", "clients"), [(False, 2), (True, 1)])
+def test_an_info_op_moves_the_worker_to_a_new_process(reusable, clients):
+    loop = Loop()
+    workload = Scripted(loop, failures=1, reusable=reusable)
+    ops = run(workload, loop, concurrency=3, rate=20, time_limit=0.3)
+    completions = [op for op in ops if op["type"] != INVOKE]
+    assert completions[0]["type"] == INFO and completions[0]["process"] == 0
+    assert invocations(ops)[1]["process"] == 3  # 0 + concurrency
+    assert len(set(workload.clients)) == clients
+
+
+def test_nemesis_starts_at_once_and_flip_flops(monkeypatch):
+    loop = Loop()
+    net = FakeNet()
+    nemesis = PartitionNemesis(net, ["n1", "n2", "n3"], random.Random(4))
+    ops = run(Scripted(loop), loop, rate=0, time_limit=0.6, nemesis=nemesis, interval=0.05)
+    nemesis_ops = [op for op in ops if op["process"] == NEMESIS]
+    assert nemesis_ops[0]["f"] == "start-partition" and nemesis_ops[0]["time"] < 50_000_000
+    assert all(op["type"] == INFO for op in nemesis_ops)
+    fs = [op["f"] for op in nemesis_ops[::2]]
+    assert fs[:4] == ["start-partition", "stop-partition"] * 2
+    start, done = nemesis_ops[0], nemesis_ops[1]
+    assert start["value"] in ("one", "minority-third", "majority", "majorities-ring")
+    assert done["value"][0] == "isolated" and isinstance(done["value"][1], dict)
+    assert nemesis_ops[3]["value"] == "network-healed"
+
+
+def test_final_phase_heals_waits_and_reads_once_per_worker(monkeypatch):
+    monkeypatch.setattr(generator_module, "RECOVERY_S", 0.05)
+    loop = Loop()
+    net = FakeNet()
+    nemesis = PartitionNemesis(net, ["n1", "n2"], random.Random(5))
+    ops = run(
+        Scripted(loop, final=True),
+        loop,
+        concurrency=2,
+        rate=50,
+        time_limit=0.2,
+        nemesis=nemesis,
+        interval=10,
+    )
+    assert net.grudges[-1] == "healed"
+    finals = [op for op in ops if op.get("final?")]
+    assert len(invocations(finals)) == 2 and {op["process"] for op in finals} == {0, 1}
+    heal = max(i for i, op in enumerate(ops) if op["f"] == "stop-partition")
+    first_final = min(i for i, op in enumerate(ops) if op.get("final?"))
+    assert heal < first_final
+    assert ops[first_final]["time"] - ops[heal]["time"] >= 50_000_000
