@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from glome.bench.checkers.elle import graph as g
 from glome.bench.checkers.elle import models
+from glome.bench.edn import Keyword, Seq
 from glome.bench.history import FAIL, INVOKE, OK, UNKNOWN, Op, is_client_op
 
 #: How long the search may spend on one strongly connected component (Elle's default).
@@ -207,9 +208,10 @@ class OrderExplainer:
 
     def explain(self, a: Op, b: Op, rel: int) -> dict[str, Any]:
         if rel == g.REALTIME:
-            return {"type": "realtime", "a'": a, "b": self.txns.invocation.get(b["index"], b)}
+            invocation = self.txns.invocation.get(b["index"], b)
+            return {"type": Keyword("realtime"), "a'": a, "b": invocation}
         if rel == g.PROCESS:
-            return {"type": "process", "process": a["process"]}
+            return {"type": Keyword("process"), "process": a["process"]}
         return self.data.explain(a, b, rel)
 
 
@@ -230,7 +232,7 @@ class CycleAnalysis:
             self.explainer.explain(ops[i], ops[(i + 1) % len(ops)], label)
             for i, label in enumerate(cycle.labels)
         ]
-        return {"type": cycle.type, "cycle": [*ops, ops[0]], "steps": steps}
+        return {"type": Keyword(cycle.type), "cycle": [*ops, ops[0]], "steps": steps}
 
 
 def find_cycles(
@@ -277,9 +279,9 @@ def result_map(consistency_models: Sequence[str], anomalies: dict[str, Any]) -> 
         return {"valid?": True}
     return {
         "valid?": False if bad else UNKNOWN,
-        "anomaly-types": sorted(reportable),
+        "anomaly-types": Seq(Keyword(t) for t in sorted(reportable)),
         "anomalies": {t: reportable[t] for t in sorted(reportable)},
-        **models.boundary(anomalies),
+        **{k: [Keyword(m) for m in ms] for k, ms in models.boundary(anomalies).items()},
     }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from glome.bench.checkers.elle import models
+from glome.bench.edn import Keyword
 
 WW, WR, RW, PROCESS, REALTIME = 1, 2, 4, 8, 16
 REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
@@ -219,8 +220,8 @@ def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
             continue
         cases.append(
             {
-                "type": spec.anomaly,
-                "not": models.friendly(spec.model),
+                "type": Keyword(spec.anomaly),
+                "not": Keyword(models.friendly(spec.model)),
                 "subgraph": spec.subgraph(),
                 "scc-size": len(smallest),
                 "scc": sorted(smallest),
@@ -489,8 +490,8 @@ def search_component(
         except SearchTimeout:
             found_types = {c.type for c in cycles}
             timeout = {
-                "type": "cycle-search-timeout",
-                "anomaly-spec-type": name,
+                "type": Keyword("cycle-search-timeout"),
+                "anomaly-spec-type": Keyword(name),
                 "does-not-contain": [t for t in searched[:-1] if t not in found_types],
                 "scc-size": len(graph),
             }

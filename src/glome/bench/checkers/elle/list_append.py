@@ -22,6 +22,7 @@ from typing import Any
 from glome.bench.checkers.elle import analysis as an
 from glome.bench.checkers.elle import explain, models
 from glome.bench.checkers.elle import graph as g
+from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, INFO, INVOKE, OK, Op
 
 READ, APPEND = "r", "append"
@@ -235,7 +236,8 @@ class AppendExplainer:
 
     @staticmethod
     def _step(kind: str, k: Any, v: Any, v2: Any, a: Op, a_mop: Any, b_index: int) -> dict:
-        step: dict[str, Any] = {"type": kind, "key": k, "value": None if v is INITIAL else v}
+        step: dict[str, Any] = {"type": Keyword(kind), "key": k}
+        step["value"] = None if v is INITIAL else v
         if kind != "wr":
             step["value'"] = v2
         wanted = a_mop if callable(a_mop) else (lambda mop: list(mop) == a_mop)

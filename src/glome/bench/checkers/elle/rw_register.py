@@ -20,6 +20,7 @@ from typing import Any
 from glome.bench.checkers.elle import analysis as an
 from glome.bench.checkers.elle import explain, models
 from glome.bench.checkers.elle import graph as g
+from glome.bench.edn import Keyword, Seq
 from glome.bench.history import INFO, OK, Op
 
 READ, WRITE = "r", "w"
@@ -32,7 +33,7 @@ VersionGraphs = dict[Any, dict[Any, set[Any]]]
 def maelstrom_verdict(result: dict[str, Any]) -> dict[str, Any]:
     """Maelstrom's override: cycle-search timeouts are dropped and any remaining
     anomaly type (empty-transaction-graph included) makes the result false."""
-    types = [t for t in result.get("anomaly-types", []) if t != "cycle-search-timeout"]
+    types = Seq(t for t in result.get("anomaly-types", []) if t != "cycle-search-timeout")
     anomalies = result.get("anomalies")
     if anomalies is not None:
         anomalies = {t: v for t, v in anomalies.items() if t != "cycle-search-timeout"}
@@ -212,7 +213,7 @@ class RegisterExplainer:
 def _step(
     kind: str, k: Any, v: Any, v2: Any, a_txn: list, a_f: str, b_txn: list, b_f: str
 ) -> dict[str, Any]:
-    step: dict[str, Any] = {"type": kind, "key": k, "value": v}
+    step: dict[str, Any] = {"type": Keyword(kind), "key": k, "value": v}
     if kind != "wr":
         step["value'"] = v2
     step["a-mop-index"] = _mop_index(a_txn, [a_f, k, v])
