@@ -18,8 +18,9 @@ def test_add_tells_whether_the_value_is_new(bits: ModuleType) -> None:
     assert held.add(5) is False
     assert held.add(HUGE) is True
     assert held.add(HUGE) is False
-    assert len(held) == 2
+    assert len(held) == 2 and held
     assert 5 in held and HUGE in held and 4 not in held and 6 not in held
+    assert not bits.Bitset()
 
 
 def test_values_list_ascending_across_storage(bits: ModuleType) -> None:

@@ -60,6 +60,7 @@ _MORE = 1 << _PAYLOAD_BITS
 _TOKEN_LIMIT = 1 << 64
 _MAX_DIGITS = 13
 _BITMAP_BITS = 6
+_SCANNED_SLICE = 16
 _INVALID = 255
 _TO_DIGIT = bytes(
     ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256)
@@ -255,9 +256,26 @@ def decode_values(text: str, max_count: int = DEFAULT_MAX_COUNT) -> list[int]:
 
 
 def _runs_of(ascending: list[int]) -> list[Run]:
+    """The maximal runs of a sorted list without repeats, found by halving.
+
+    A slice whose ends lie as far apart as it is long is one run, so a nearly
+    dense set (what gossip carries) costs a few steps per hole, not one per value;
+    short slices are scanned, so a sparse set costs little more than one pass.
+    """
     runs: list[Run] = []
-    for value in ascending:
-        _push_run(runs, value, value + 1)
+    slices = [(0, len(ascending))]
+    while slices:
+        low, high = slices.pop()
+        if low == high:
+            continue
+        if ascending[high - 1] - ascending[low] == high - 1 - low:
+            _push_run(runs, ascending[low], ascending[high - 1] + 1)
+        elif high - low <= _SCANNED_SLICE:
+            for value in ascending[low:high]:
+                _push_run(runs, value, value + 1)
+        else:
+            middle = (low + high) // 2
+            slices += [(middle, high), (low, middle)]
     return runs
 
 
