@@ -40,9 +40,6 @@ class TxnGraph:
         #: every relation some edge carries
         self.rels_present = 0
 
-    def add_vertex(self, vertex: int) -> None:
-        self.out.setdefault(vertex, {})
-
     def link(self, a: int, b: int, rel: int) -> None:
         """Adds rel to a -> b. A self-edge only registers the vertex (Elle drops them)."""
         edges = self.out.setdefault(a, {})
