@@ -230,7 +230,7 @@ def test_cycle_search_timeouts_make_elle_unknown_only_without_other_anomalies() 
 def test_drawings_use_svg_when_graphviz_is_installed(tmp_path: Any, monkeypatch: Any) -> None:
     fake = tmp_path / "bin" / "dot"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\ncat > /dev/null\necho '<svg></svg>'\n")
+    fake.write_text("#!/bin/sh\n/bin/cat > /dev/null\necho '<svg></svg>'\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(fake.parent))
     _, bad, _ = CASES["G-single-item"]
