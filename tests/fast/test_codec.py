@@ -154,6 +154,15 @@ def test_a_short_string_cannot_demand_a_huge_set(bits: ModuleType, start: int) -
         bits.Bitset.decode(hostile)
 
 
+@pytest.mark.timeout(10)
+def test_a_bitmap_over_the_bound_fails_before_expanding(bits: ModuleType) -> None:
+    full = "bA" + "_" * (bits.DEFAULT_MAX_COUNT // 6 + 1)
+    with pytest.raises(ValueError, match="more than"):
+        bits.decode_values(full)
+    with pytest.raises(ValueError, match="more than"):
+        bits.Bitset.decode(full)
+
+
 def test_max_count_bounds_each_layout(bits: ModuleType) -> None:
     for text in documented_layouts(set(range(10, 40, 2))):
         assert text is not None

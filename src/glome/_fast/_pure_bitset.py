@@ -40,8 +40,9 @@ a tie the first of ``r``, ``d``, ``b``, so every set has exactly one encoding.
 Decoders accept any well-formed string (the result is the same set) and raise
 ``ValueError`` on an unknown marker, a character outside the alphabet, a
 truncated or oversized varint, a value above ``MAX_VALUE``, or more than
-``max_count`` values (runs expand a few characters into many values, so the
-bound is the decoder's, not the sender's). A later version takes a new marker.
+``max_count`` values (``DEFAULT_MAX_COUNT``, 2**20, unless the caller asks for
+more: runs expand a few characters into many values, so the bound is the
+decoder's, not the sender's). A later version takes a new marker.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from collections.abc import Iterable, Iterator
 from operator import index
 
 MAX_VALUE = (1 << 63) - 1
-DEFAULT_MAX_COUNT = 1 << 22
+DEFAULT_MAX_COUNT = 1 << 20
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 RUNS, DELTAS, BITMAP = "r", "d", "b"
 
@@ -379,7 +380,10 @@ class _Counter:
         if end - 1 > MAX_VALUE:
             raise ValueError(f"set encoding holds a value above {MAX_VALUE}")
         self.count += end - start
-        if self.count > self.limit:
+        self.check(self.count)
+
+    def check(self, count: int) -> None:
+        if count > self.limit:
             raise ValueError(f"set encoding holds more than {self.limit} values")
 
 
@@ -437,6 +441,7 @@ def _parse_deltas(digits: bytes, counter: _Counter) -> list[Run]:
 def _parse_bitmap(digits: bytes, counter: _Counter) -> list[Run]:
     runs: list[Run] = []
     first, position = _read_varint(digits, 0)
+    counter.check(int.from_bytes(digits[position:], "little").bit_count())  # before the slow loop
     for cell_index in range(len(digits) - position):
         cell = digits[position + cell_index]
         base = first + cell_index * _BITMAP_BITS

@@ -30,7 +30,7 @@ cdef extern from "Python.h":
     uint8_t* PyUnicode_1BYTE_DATA(object)
 
 MAX_VALUE = (1 << 63) - 1
-DEFAULT_MAX_COUNT = 1 << 22
+DEFAULT_MAX_COUNT = 1 << 20
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 RUNS, DELTAS, BITMAP = "r", "d", "b"
 
