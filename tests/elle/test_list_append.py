@@ -71,6 +71,18 @@ CASES: dict[str, tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]] =
         sequential((0, "ok", [a(1, 1)]), (1, "ok", [r(1, [])])),
         sequential((0, "ok", [a(1, 1)]), (1, "ok", [r(1, [1])])),
     ),
+    # T2 finished before T1 began, yet T1's append comes first in key 1's order.
+    "G0-realtime": (
+        ["strict-serializable"],
+        sequential((1, "ok", [a(1, 2)]), (0, "ok", [a(1, 1)]), (2, "ok", [r(1, [1, 2])])),
+        sequential((1, "ok", [a(1, 2)]), (0, "ok", [a(1, 1)]), (2, "ok", [r(1, [2, 1])])),
+    ),
+    # T1 finished before T2 began, yet T1 read T2's append.
+    "G1c-realtime": (
+        ["strict-serializable"],
+        sequential((0, "ok", [r(1, [2])]), (1, "ok", [a(1, 2)])),
+        sequential((0, "ok", [r(1, [])]), (1, "ok", [a(1, 2)])),
+    ),
     "G-single-item-process": (
         ["strong-session-serializable"],
         sequential((0, "ok", [a(1, 1)]), (0, "ok", [r(1, [])])),
