@@ -184,6 +184,12 @@ def test_g0_is_undetectable_because_inferred_ww_edges_always_come_with_wr_edges(
     result = rw_register.check(history, consistency_models=["read-committed"])
     assert "G0" not in result["anomaly-types"]
     assert "G1c" in result["anomaly-types"]
+    # Read uncommitted allows G1c, but the ww edges alone still form a cycle.
+    result = rw_register.check(history, consistency_models=["read-uncommitted"])
+    assert result["valid?"] is False
+    assert result["anomaly-types"] == ["PL-1-cycle-exists"]
+    [case] = result["anomalies"]["PL-1-cycle-exists"]
+    assert case["scc"] == [2, 3] and case["not"] == "read-uncommitted"
 
 
 def test_an_empty_transaction_graph_is_invalid_under_maelstrom() -> None:
