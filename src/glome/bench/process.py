@@ -235,16 +235,23 @@ class NodeProcess:
         self._write(data)
 
     # -- output from the node ---------------------------------------------
-    def _read_stdout(self) -> None:
-        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+    def _read(self, fd: int) -> bytes | None:
+        """What the pipe holds now; b"" at end of file (then it is no longer watched)."""
         try:
             data = os.read(fd, READ_SIZE)
         except BlockingIOError:
-            return
+            return None
         except OSError:
             data = b""
         if not data:
             self.loop.remove_reader(fd)
+        return data
+
+    def _read_stdout(self) -> None:
+        data = self._read(self.proc.stdout.fileno())  # type: ignore[union-attr]
+        if data is None:
+            return
+        if not data:
             self.stdout_closed = True
             self._on_exit(self)
             return
@@ -286,15 +293,10 @@ class NodeProcess:
         self._on_poison(self.node_id, text)
 
     def _read_stderr(self) -> None:
-        fd = self.proc.stderr.fileno()  # type: ignore[union-attr]
-        try:
-            data = os.read(fd, READ_SIZE)
-        except BlockingIOError:
+        data = self._read(self.proc.stderr.fileno())  # type: ignore[union-attr]
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
-            self.loop.remove_reader(fd)
             self.stderr_closed = True
             return
         self._stderr_data(data)

@@ -7,6 +7,7 @@ stream, its final-phase ops and its checker.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from importlib import import_module
@@ -61,6 +62,34 @@ class Workload:
     def check(self, history: list[Op], ctx: CheckContext) -> dict[str, Any]:
         """The workload checker (the ``workload`` key of the results)."""
         raise NotImplementedError
+
+
+class AddsAndReads(Workload):
+    """Broadcast and g-set: adds of 0, 1, 2, ... (in emission order) mixed 50/50
+    with reads, and a final phase of one read per worker."""
+
+    final_phase = True
+    add_f = "add"
+    #: whether final reads carry ``final?`` (broadcast's do, g-set's do not)
+    final_flagged = False
+
+    def __init__(self, options: Any, rng: random.Random) -> None:
+        super().__init__(options, rng)
+        self._values = itertools.count()
+
+    def next_op(self) -> Op:
+        return mix(
+            self.rng,
+            [
+                lambda: {"f": self.add_f, "value": next(self._values)},
+                lambda: {"f": "read", "value": None},
+            ],
+        )
+
+    def final_op(self, thread: int) -> Op | None:
+        if self.final_flagged:
+            return {"f": "read", "final?": True, "value": None}
+        return {"f": "read", "value": None}
 
 
 def mix(rng: random.Random, choices: list[Callable[[], Op]]) -> Op:

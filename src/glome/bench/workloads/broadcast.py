@@ -7,7 +7,6 @@ emission order, mixed 50/50 with reads; the final phase reads once per worker.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 from typing import Any
@@ -16,7 +15,7 @@ from glome.bench.checkers import set_full
 from glome.bench.client import Client, with_errors
 from glome.bench.history import OK, CheckContext, Op
 from glome.bench.loop import gather, spawn
-from glome.bench.workloads import Workload, mix
+from glome.bench.workloads import AddsAndReads, Workload
 
 NAME = "broadcast"
 Topology = dict[str, list[str]]
@@ -87,25 +86,10 @@ def topology(name: str, nodes: list[str]) -> Topology:
     return TOPOLOGIES[name](nodes)
 
 
-class Broadcast(Workload):
+class Broadcast(AddsAndReads):
     name = NAME
-    final_phase = True
-
-    def __init__(self, options: Any, rng: random.Random) -> None:
-        super().__init__(options, rng)
-        self._values = itertools.count()
-
-    def next_op(self) -> Op:
-        return mix(
-            self.rng,
-            [
-                lambda: {"f": "broadcast", "value": next(self._values)},
-                lambda: {"f": "read", "value": None},
-            ],
-        )
-
-    def final_op(self, thread: int) -> Op | None:
-        return {"f": "read", "final?": True, "value": None}
+    add_f = "broadcast"
+    final_flagged = True
 
     async def setup(self, clients: dict[str, Client]) -> None:
         layout = topology(self.options.topology, list(self.options.nodes))

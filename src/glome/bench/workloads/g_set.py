@@ -5,37 +5,20 @@ g-set wraps no error handler: any error or timeout makes the op info.
 
 from __future__ import annotations
 
-import itertools
 import random
 from typing import Any
 
 from glome.bench.checkers import set_full
 from glome.bench.client import Client
 from glome.bench.history import OK, CheckContext, Op
-from glome.bench.workloads import Workload, mix
+from glome.bench.workloads import AddsAndReads, Workload
 
 NAME = "g-set"
 
 
-class GSet(Workload):
+class GSet(AddsAndReads):
     name = NAME
-    final_phase = True
-
-    def __init__(self, options: Any, rng: random.Random) -> None:
-        super().__init__(options, rng)
-        self._values = itertools.count()
-
-    def next_op(self) -> Op:
-        return mix(
-            self.rng,
-            [
-                lambda: {"f": "add", "value": next(self._values)},
-                lambda: {"f": "read", "value": None},
-            ],
-        )
-
-    def final_op(self, thread: int) -> Op | None:
-        return {"f": "read", "value": None}
+    add_f = "add"
 
     async def invoke(self, client: Client, node: str, op: Op) -> Op:
         if op["f"] == "add":
