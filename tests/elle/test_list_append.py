@@ -10,7 +10,7 @@ import pytest
 from glome.bench.checkers.elle import list_append
 from glome.bench.history import CheckContext
 
-from .histories import concurrent, sequential
+from .histories import MODEL_MATRIX, assert_model_matrix, concurrent, sequential
 
 
 def a(k: int, v: int) -> list[Any]:
@@ -180,26 +180,12 @@ def test_antidependency_on_the_initial_state_is_explained() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "prohibited", "allowed"),
-    [
-        ("read-uncommitted", "G0", "G1a"),
-        ("read-committed", "G1a", "G2-item"),
-        ("repeatable-read", "G2-item", "internal"),
-        ("snapshot-isolation", "G-single-item", "G2-item"),
-        ("serializable", "G2-item", "G-single-item-realtime"),
-        ("strict-serializable", "G-single-item-realtime", None),
-    ],
+    ("model", "prohibited", "allowed"), [("read-uncommitted", "G0", "G1a"), *MODEL_MATRIX]
 )
 def test_each_model_reports_what_it_prohibits_and_not_what_it_allows(
     model: str, prohibited: str, allowed: str | None
 ) -> None:
-    flagged = list_append.check(CASES[prohibited][1], consistency_models=[model])
-    assert flagged["valid?"] is False
-    assert prohibited in flagged["anomaly-types"]
-    if allowed is None:
-        # Strict serializability prohibits every anomaly these checkers can find.
-        return
-    assert list_append.check(CASES[allowed][1], consistency_models=[model]) == {"valid?": True}
+    assert_model_matrix(list_append.check, CASES, model, prohibited, allowed)
 
 
 def test_an_empty_transaction_graph_is_unknown_for_list_append() -> None:

@@ -10,7 +10,7 @@ import pytest
 from glome.bench.checkers.elle import rw_register
 from glome.bench.history import CheckContext
 
-from .histories import concurrent, sequential
+from .histories import MODEL_MATRIX, assert_model_matrix, concurrent, sequential
 
 # Each case: models, the anomalous history, the near-identical correct one, the type.
 CASES: dict[str, tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]] = {
@@ -138,11 +138,6 @@ def test_cycle_explanation_names_the_transactions_and_each_step() -> None:
     assert "T2 < T1: T2 wrote key 1 = 1, and T1 read that value" in text
 
 
-def test_the_stale_read_is_allowed_by_serializable() -> None:
-    _, bad, _ = CASES["G-single-item-realtime"]
-    assert rw_register.check(bad, consistency_models=["serializable"])["valid?"] is True
-
-
 def test_realtime_edges_exist_only_when_a_model_needs_them() -> None:
     _, bad, _ = CASES["G-single-item-realtime"]
     result = rw_register.check(bad, consistency_models=["snapshot-isolation"])
@@ -151,27 +146,12 @@ def test_realtime_edges_exist_only_when_a_model_needs_them() -> None:
 
 @pytest.mark.parametrize(
     ("model", "prohibited", "allowed"),
-    [
-        ("read-uncommitted", "cyclic-versions", "G1a"),
-        ("read-committed", "G1a", "G2-item"),
-        ("repeatable-read", "G2-item", "internal"),
-        ("snapshot-isolation", "G-single-item", "G2-item"),
-        ("serializable", "G2-item", "G-single-item-realtime"),
-        ("strict-serializable", "G-single-item-realtime", None),
-    ],
+    [("read-uncommitted", "cyclic-versions", "G1a"), *MODEL_MATRIX],
 )
 def test_each_model_reports_what_it_prohibits_and_not_what_it_allows(
     model: str, prohibited: str, allowed: str | None
 ) -> None:
-    flagged = rw_register.check(CASES[prohibited][1], consistency_models=[model])
-    assert flagged["valid?"] is False
-    assert prohibited in flagged["anomaly-types"]
-    if allowed is None:
-        # Strict serializability prohibits every anomaly these checkers can find.
-        return
-    passed = rw_register.check(CASES[allowed][1], consistency_models=[model])
-    assert passed["valid?"] is True
-    assert allowed not in passed["anomaly-types"]
+    assert_model_matrix(rw_register.check, CASES, model, prohibited, allowed)
 
 
 def test_g0_is_undetectable_because_inferred_ww_edges_always_come_with_wr_edges() -> None:
