@@ -184,6 +184,12 @@ def test_an_empty_transaction_graph_is_invalid_under_maelstrom() -> None:
     assert rw_register.check(with_a_read, consistency_models=["read-committed"])["valid?"] is True
 
 
+def test_a_txn_reading_then_writing_a_key_keeps_the_graph_non_empty() -> None:
+    # nil < 1 gives it an rw edge to itself: Elle drops the edge, keeps the vertex.
+    alone = concurrent((0, "ok", [["r", 1, None], ["w", 1, 1]]))
+    assert rw_register.check(alone, consistency_models=["read-committed"])["valid?"] is True
+
+
 def test_cycle_search_timeouts_are_dropped_from_the_verdict() -> None:
     _, bad, _ = CASES["G2-item"]
     raw = rw_register.analyse(bad, ["serializable"], cycle_search_timeout_ms=0)
