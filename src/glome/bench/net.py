@@ -169,6 +169,10 @@ class Network:
     # -- traffic ----------------------------------------------------------
     def send(self, src: str, dest: str, body: Any, raw: bytes | None = None) -> int:
         """Route one message; ``raw`` is the line a node printed it as, if it did."""
+        if self.log_send and self.router.has(src) and self.router.has(dest):
+            # logged before routing: a message without latency is delivered within send
+            shown = _show((self.router.next_id, src, dest, body))
+            self._log(f":send {shown}")  # type: ignore[misc]
         message_id = self.router.send(src, dest, body, raw)
         if message_id < 0:
             unknown = dest if self.router.has(src) else src
@@ -177,8 +181,6 @@ class Network:
                 f"Invalid source/dest for message {shown}: "
                 f"{unknown} is not a registered node or client"
             )
-        if self.log_send:
-            self._log(f":send {_show((message_id, src, dest, body))}")  # type: ignore[misc]
         return message_id
 
     def route_lines(self, lines: list[bytes], start: int) -> int:
