@@ -1,0 +1,335 @@
+"""Challenges 3a-3e, broadcast: every value reaches every node, cheaply, and none is lost.
+
+The node picks its own layout and replies ``topology_ok`` to Maelstrom's
+``topology`` without using it. A profile (a positional argument ``latency``,
+``efficient`` or ``frugal``, else ``GLOME_BROADCAST_PROFILE``, else
+``efficient``) sets a few knobs of the one design below; ``knob=value``
+arguments override single knobs (``glome-broadcast frugal budget=30``).
+
+Gossip state
+    Each node holds its values in a compiled ``Bitset`` (``glome._fast``) and,
+    per peer, the values that peer is known to hold and the set this node held
+    when it last wrote to it. A gossip message carries the sender's whole set
+    in the compact set encoding (``h``), so it is at once the data, every
+    retransmission and an acknowledgement: a receiver takes all of ``h`` and
+    records that the sender holds it. Reads answer from the local set and cost
+    no message. Values are the workload's integers (0 to 2**63 - 1); anything
+    else is refused as a malformed request.
+
+Layouts (knob ``layout``)
+    ``mesh``: a node writes to every other node the moment a client gives it a
+    value: one hop (one network delay), ``n - 1`` messages per broadcast. The
+    node answers for delivering only its own clients' values (sent as ``o``
+    beside ``h``), so relayed values never trigger retransmissions.
+    ``star``: the first node of ``node_ids`` is the hub. Leaves write to the
+    hub, the hub to every leaf, each what the other is not known to hold. A
+    round of gathering and scattering costs at most ``2 (n - 1)`` messages
+    whatever the traffic, and a value takes two network delays plus the wait
+    for a flush.
+
+Clock-aligned batching (knobs ``budget`` and ``margin``)
+    In a star, flushes happen every ``period = 2 (n - 1) / budget`` seconds,
+    so ``budget`` is the messages per second the rounds may cost the cluster
+    (smaller clusters flush more often for the same cost; 0 flushes at once).
+    All node processes share the machine's clock, so leaves flush at the
+    wall-clock instants ``k * period`` and the hub at ``k * period + d +
+    margin``, where ``d`` is the largest recent one-way delay it measured from
+    the send times (``t``) the leaves stamp on their messages: the hub's
+    flush follows its leaves' by one network delay, and one round carries a
+    value from any leaf to every node.
+
+Silence when nothing is new, and anti-entropy that stays on
+    A flush writes to a peer only when it holds a value the peer is not known
+    to hold and was not already sent (``fresh``). A node that received values
+    owes the sender an acknowledgement; it rides on the next message it sends
+    there, and only after ``ack_delay`` seconds without one does it go out
+    alone. A peer that has not acknowledged everything gets the whole set
+    again after a retransmission timeout (``ack_delay + period + 1`` s,
+    doubling up to ``retry_cap``). So a partition only delays values: once
+    the network heals, the next message or retransmission repairs the peer.
+    When every value is acknowledged the timers send nothing, so the final
+    recovery wait and the reads cost no messages.
+
+Profiles
+    ``latency``: mesh (about ``n - 1`` messages per broadcast, one hop).
+    ``efficient`` (default): star, budget 160/s (period 0.3 s for 25 nodes).
+    ``frugal``: star, budget 40/s (period 1.2 s for 25 nodes).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from glome._fast import load
+from glome.errors import MalformedRequest
+from glome.node import Body, Message, Node, Timer
+
+bitset = load("bitset")
+
+MESH, STAR = "mesh", "star"
+MAINTENANCE_PERIOD = 0.25  # seconds between ack and retransmission checks without batching
+RETRY_SLACK = 1.0  # seconds a retransmission timeout adds to the ack delay and the period
+DELAY_SAMPLES = 50  # one-way delays the hub's flush offset is taken from
+SAME_INSTANT = 1e-3  # seconds within which two ticks count as one slot
+USAGE_EXIT = 254
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The knobs of the one design; the module docstring says what each does."""
+
+    layout: str
+    budget: float  # star: messages per second a round may cost the cluster; 0 = no batching
+    margin: float  # star: seconds the hub flushes after the latest leaf message is due
+    ack_delay: float  # seconds an acknowledgement waits for a message to ride on
+    retry_cap: float  # the longest retransmission timeout, seconds
+
+    def period(self, node_count: int) -> float:
+        """Seconds between flushes for a cluster of ``node_count`` (0: flush at once)."""
+        if self.layout == MESH or self.budget <= 0:
+            return 0.0
+        return 2 * (node_count - 1) / self.budget
+
+
+PROFILES = {
+    "latency": Profile(MESH, budget=0, margin=0, ack_delay=3.0, retry_cap=4.0),
+    "efficient": Profile(STAR, budget=160, margin=0.015, ack_delay=1.0, retry_cap=4.0),
+    "frugal": Profile(STAR, budget=40, margin=0.015, ack_delay=2.0, retry_cap=5.0),
+}
+DEFAULT_PROFILE = "efficient"
+
+
+def choose_profile(args: list[str], environ: dict[str, str] | os._Environ[str]) -> Profile:
+    """The profile named by ``args`` or ``GLOME_BROADCAST_PROFILE``, with ``knob=value`` overrides.
+
+    Raises ValueError on an unknown profile, knob or value.
+    """
+    names = [arg for arg in args if "=" not in arg]
+    if len(names) > 1:
+        raise ValueError(f"one profile at most, not {names}")
+    name = names[0] if names else environ.get("GLOME_BROADCAST_PROFILE") or DEFAULT_PROFILE
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r} (known: {', '.join(PROFILES)})")
+    profile = PROFILES[name]
+    knobs = {knob.name: knob.type for knob in fields(Profile)}
+    for arg in args:
+        if "=" not in arg:
+            continue
+        knob, _, text = arg.partition("=")
+        if knob not in knobs:
+            raise ValueError(f"unknown knob {knob!r} (known: {', '.join(knobs)})")
+        if knob == "layout":
+            if text not in (MESH, STAR):
+                raise ValueError(f"layout is {MESH} or {STAR}, not {text!r}")
+            profile = replace(profile, layout=text)
+            continue
+        value = float(text)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{knob} must be a finite number >= 0, not {text!r}")
+        profile = replace(profile, **{knob: value})
+    return profile
+
+
+class Peer:
+    """What this node knows about one other node, and what it owes it."""
+
+    __slots__ = ("backoff", "known", "owed_since", "retry_at", "told")
+
+    def __init__(self, first_timeout: float) -> None:
+        self.known = bitset.Bitset()  # values the peer is known to hold
+        self.told = bitset.Bitset()  # this node's set when it last wrote to the peer
+        self.owed_since: float | None = None  # when the peer last sent what it awaits an ack for
+        self.retry_at: float | None = None  # resend unacknowledged values then
+        self.backoff = first_timeout
+
+
+class Broadcast:
+    """One node's gossip state and its timers."""
+
+    def __init__(self, node: Node, profile: Profile) -> None:
+        self.node = node
+        self.profile = profile
+        self.held = bitset.Bitset()
+        self.own = bitset.Bitset()  # values this node's clients gave it
+        self.peers: dict[str, Peer] = {}
+        self.targets: list[str] = []  # the peers this node delivers values to
+        self.period = 0.0
+        self.first_timeout = 0.0
+        self.is_hub = False
+        self.delays: deque[float] = deque(maxlen=DELAY_SAMPLES)
+        self.timer: Timer | None = None
+        self.slot = -math.inf  # the wall-clock instant the timer is armed for
+        self.armed_offset = 0.0
+        self._read_cache: tuple[int, list[int]] = (-1, [])
+        self._encoded: dict[str, tuple[int, str]] = {}
+
+    # --- setup -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Choose peers and arm the timers once init has named the nodes."""
+        me, ids = self.node.id, self.node.ids
+        others = [other for other in ids if other != me]
+        self.period = self.profile.period(len(ids))
+        self.first_timeout = self.profile.ack_delay + self.period + RETRY_SLACK
+        if self.profile.layout == MESH:
+            self.targets = others
+        else:
+            hub = ids[0]
+            self.is_hub = me == hub
+            self.targets = others if self.is_hub else [hub]
+        for other in self.targets:
+            self.peer(other)
+        if others:
+            self.arm()
+
+    def peer(self, node_id: str) -> Peer:
+        found = self.peers.get(node_id)
+        if found is None:
+            found = self.peers[node_id] = Peer(self.first_timeout)
+        return found
+
+    # --- client requests -----------------------------------------------------------
+
+    def broadcast(self, msg: Message) -> Body:
+        value = msg["body"].get("message")
+        if type(value) is not int or not 0 <= value <= bitset.MAX_VALUE:
+            raise MalformedRequest(f"broadcast values are integers 0..{bitset.MAX_VALUE}")
+        if self.held.add(value):
+            self.own.add(value)
+            if self.period == 0:
+                self.flush()
+        return {"type": "broadcast_ok"}
+
+    def read(self, msg: Message) -> Body:
+        changes, values = self._read_cache
+        if changes != self.held.changes:
+            values = self.held.to_list()
+            self._read_cache = (self.held.changes, values)
+        return {"type": "read_ok", "messages": values}
+
+    # --- gossip ----------------------------------------------------------------------
+
+    def gossip(self, msg: Message) -> None:
+        body, now = msg["body"], time.time()
+        try:
+            theirs = bitset.Bitset.decode(body["h"])
+            delivered = bitset.Bitset.decode(body["o"]) if "o" in body else theirs
+        except (KeyError, TypeError, ValueError) as error:
+            raise MalformedRequest(f"gossip needs sets in the set encoding: {error}") from error
+        sent_at = body.get("t")
+        if isinstance(sent_at, float | int) and 0 <= now - sent_at < 60:
+            self.delays.append(now - sent_at)
+            if self.is_hub and abs(self.offset() - self.armed_offset) > self.profile.margin:
+                self.rearm()  # the first leaf messages, or a changed network delay
+        peer = self.peer(msg["src"])
+        if peer.known.update(theirs) and not self.candidates().difference_count(peer.known):
+            peer.retry_at, peer.backoff = None, self.first_timeout
+        if delivered.difference_count(peer.told):
+            peer.owed_since = now  # the ack waits until the sender has been quiet a while
+        if self.held.update(theirs) and self.period == 0 and self.profile.layout == STAR:
+            self.flush()
+
+    def candidates(self) -> Any:
+        """The values this node must see delivered to its targets."""
+        return self.own if self.profile.layout == MESH else self.held
+
+    def encoded(self, name: str, values: Any) -> str:
+        """``values`` in the set encoding, re-encoded only after it changed."""
+        changes, text = self._encoded.get(name, (-1, ""))
+        if changes != values.changes:
+            text = values.encode()
+            self._encoded[name] = (values.changes, text)
+        return text
+
+    def flush(self) -> None:
+        """Write to every peer that has something fresh, a retransmission or an ack due."""
+        now = time.time()
+        candidates = self.candidates()
+        snapshot: Any = None
+        owed = [name for name, peer in self.peers.items() if peer.owed_since is not None]
+        for name in dict.fromkeys([*self.targets, *owed]):
+            peer = self.peers[name]
+            pending = candidates.difference(peer.known)
+            fresh = pending.difference_count(peer.told) > 0
+            retry = bool(len(pending)) and peer.retry_at is not None and now >= peer.retry_at
+            ack = peer.owed_since is not None and now >= peer.owed_since + self.profile.ack_delay
+            if not (fresh or retry or ack):
+                continue
+            if snapshot is None:
+                snapshot = self.held.copy()
+            self.send(name, now)
+            peer.told, peer.owed_since = snapshot, None
+            if not len(pending):
+                peer.retry_at = None
+                continue
+            if retry and not fresh:
+                peer.backoff = min(2 * peer.backoff, max(self.profile.retry_cap, self.first_timeout))
+            peer.retry_at = now + peer.backoff
+
+    def send(self, dest: str, now: float) -> None:
+        body: Body = {"type": "gossip", "h": self.encoded("held", self.held), "t": now}
+        if self.profile.layout == MESH:
+            body["o"] = self.encoded("own", self.own)
+        self.node.send(dest, body)
+
+    # --- timers ------------------------------------------------------------------------
+
+    def offset(self) -> float:
+        """Where in each period this node flushes: the hub one network delay after leaves."""
+        if not self.is_hub or not self.delays:
+            return 0.0
+        return (max(self.delays) + self.profile.margin) % self.period
+
+    def arm(self) -> None:
+        """Schedule the next tick: the next aligned flush, or the next maintenance check."""
+        now = time.time()
+        if self.period == 0:
+            self.timer = self.node.after(MAINTENANCE_PERIOD, self.tick)
+            return
+        offset = self.offset()
+        slot = math.floor((now - offset) / self.period + 1) * self.period + offset
+        if slot <= self.slot + SAME_INSTANT:
+            slot += self.period  # a timer that fired a hair early: this slot is done
+        self.slot, self.armed_offset = slot, offset
+        self.timer = self.node.after(slot - now, self.tick)
+
+    def rearm(self) -> None:
+        """Move the pending tick to where the current offset puts it."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.slot = -math.inf
+        self.arm()
+
+    def tick(self) -> None:
+        self.flush()
+        self.arm()
+
+
+def build(profile: Profile) -> Node:
+    node = Node()
+    state = Broadcast(node, profile)
+    node.on_init(state.start)
+    node.on("broadcast")(state.broadcast)
+    node.on("read")(state.read)
+    node.on("gossip")(state.gossip)
+
+    @node.on("topology")
+    def topology(msg: Message) -> Body:
+        return {"type": "topology_ok"}  # the node chooses its own layout
+
+    return node
+
+
+def main() -> int:
+    try:
+        profile = choose_profile(sys.argv[1:], os.environ)
+    except ValueError as error:
+        print(f"glome-broadcast: {error}", file=sys.stderr)
+        return USAGE_EXIT
+    return build(profile).run()
