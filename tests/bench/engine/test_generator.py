@@ -97,7 +97,9 @@ def test_stagger_rate_and_the_lowest_free_worker():
     ops = run(Scripted(loop), loop, concurrency=3, rate=200, time_limit=0.5)
     count = len(invocations(ops))
     assert 60 <= count <= 140  # 200/s for 0.5 s, uniform gaps of mean 5 ms
-    assert {op["process"] for op in ops} == {0}  # instant ops: worker 0 is always free
+    # instant ops: worker 0 is free again for nearly every op (unless two come together)
+    by_worker_0 = sum(1 for op in invocations(ops) if op["process"] == 0)
+    assert by_worker_0 >= 0.8 * count
     assert [op["index"] for op in ops] == list(range(len(ops)))
 
 
