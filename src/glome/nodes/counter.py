@@ -130,8 +130,8 @@ class Ledger:
 
     async def _recover(self) -> None:
         self.base = await self._read_own()
-        self.recovered.set_result(None)
         self.on_durable(self.base)
+        self.recovered.set_result(None)  # resumes waiting reads: after the count is in place
         self._answer_durable()
         self._flush()
 
