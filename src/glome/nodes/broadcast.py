@@ -269,7 +269,8 @@ class Broadcast:
                 peer.retry_at = None
                 continue
             if retry and not fresh:
-                peer.backoff = min(2 * peer.backoff, max(self.profile.retry_cap, self.first_timeout))
+                longest = max(self.profile.retry_cap, self.first_timeout)
+                peer.backoff = min(2 * peer.backoff, longest)
             peer.retry_at = now + peer.backoff
 
     def send(self, dest: str, now: float) -> None:
