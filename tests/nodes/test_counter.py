@@ -38,6 +38,16 @@ SETTLE = 2 * GOSSIP_INTERVAL + 0.5
 Message = dict[str, Any]
 
 
+def count_of(value: dict[str, Any] | None) -> int:
+    """The count in a value of a node's seq-kv key (None: the key is absent)."""
+    return 0 if value is None else value["count"]
+
+
+def writes(msgs: list[Message]) -> list[tuple[int, int]]:
+    """The (from, to) counts of cas requests."""
+    return [(count_of(m["body"]["from"]), count_of(m["body"]["to"])) for m in msgs]
+
+
 class Cluster:
     """glome-counter processes, a switchboard between them, and seq-kv.
 
@@ -112,15 +122,17 @@ class Cluster:
         assert response_violation(SCHEMAS["read"], reply) is None, reply
         return reply["value"]
 
-    def serve(self, msg: Message) -> None:
-        """Let seq-kv answer a request now."""
+    def serve(self, msg: Message, answer: bool = True) -> None:
+        """Let seq-kv take a request now; ``answer=False`` loses the reply."""
         reply = self.seq_kv.handle(msg["src"], msg["body"])
-        self.deliver(msg["src"], "seq-kv", {**reply, "in_reply_to": msg["body"]["msg_id"]})
+        if answer:
+            self.deliver(msg["src"], "seq-kv", {**reply, "in_reply_to": msg["body"]["msg_id"]})
 
-    def stored(self, node_id: str) -> int | None:
-        """The node's count in seq-kv's newest state."""
-        _, reply = kv_apply(self.seq_kv.states[-1], {"type": "read", "key": KEY_PREFIX + node_id})
-        return reply.get("value")
+    def stored(self, node_id: str, state: int = -1) -> int:
+        """The node's count in one of seq-kv's states (the newest by default); 0 if absent."""
+        request = {"type": "read", "key": KEY_PREFIX + node_id}
+        _, reply = kv_apply(self.seq_kv.states[state], request)
+        return count_of(reply.get("value"))
 
     def route(self, msg: Message) -> None:
         self.sent.append(msg)
@@ -196,21 +208,15 @@ def test_adds_are_answered_once_seq_kv_holds_them_and_share_writes(cluster):
     c.pump(0.3)
     assert c.replies == {}, "an add was answered before seq-kv held it"
     assert len(c.held) == 1, "one write in flight at a time"
-    assert c.held[0]["body"] | {"msg_id": 0} == {
-        "type": "cas",
-        "key": "g-counter/n0",
-        "from": 0,
-        "to": 5,
-        "create_if_not_exists": True,
-        "msg_id": 0,
-    }
+    assert set(c.held[0]["body"]) == {"type", "key", "from", "to", "create_if_not_exists", "msg_id"}
+    assert c.held[0]["body"]["key"] == "g-counter/n0"
+    assert writes(c.held) == [(0, 5)]
     c.serve(c.held.pop())
     c.pump_until(lambda: first in c.replies and c.held)
     assert c.stored("n0") == 5 and all(msg_id not in c.replies for msg_id in later)
     c.serve(c.held.pop())
     c.pump_until(lambda: all(msg_id in c.replies for msg_id in later))
-    writes = [(m["body"]["from"], m["body"]["to"]) for m in c.sent_to("seq-kv", "cas")]
-    assert writes == [(0, 5), (5, 10)], "the adds that waited share one write"
+    assert writes(c.sent_to("seq-kv", "cas")) == [(0, 5), (5, 10)], "waiting adds share a write"
     assert c.stored("n0") == 10
     assert c.read("n0") == 10
 
@@ -253,21 +259,43 @@ def test_a_write_that_timed_out_never_lowers_the_count(cluster):
     c.pump_until(lambda: len(c.held) == 4, timeout=15)  # each node retried after its timeout
     first = {m["src"]: m for m in c.held[:2]}
     retry = {m["src"]: m for m in c.held[2:]}
-    assert {(m["body"]["from"], m["body"]["to"]) for m in retry.values()} == {(0, 7)}
+    assert writes(list(retry.values())) == [(0, 7)] * 2
     c.hold = lambda _msg: False
     for msg in (retry["n0"], first["n0"], first["n1"], retry["n1"]):
         c.serve(msg)
     c.pump_until(lambda: all(msg_id in c.replies for msg_id in adds))
     assert {c.replies[msg_id]["type"] for msg_id in adds} == {"add_ok"}
     assert c.stored("n0") == c.stored("n1") == 7
+    n1_writes = [m for m in c.sent_to("seq-kv", "cas") if m["src"] == "n1"]
+    assert writes(n1_writes) == [(0, 5), (0, 7), (5, 7)], "n1 learnt where its late write got"
     for node_id in ("n0", "n1"):
-        history = [
-            kv_apply(s, {"type": "read", "key": KEY_PREFIX + node_id})[1] for s in c.seq_kv.states
-        ]
-        values = [reply["value"] for reply in history if reply["type"] == "read_ok"]
+        values = [c.stored(node_id, state) for state in range(len(c.seq_kv.states))]
         assert values == sorted(values), f"{node_id}'s count went down: {values}"
     c.pump(SETTLE)
     assert c.read("n0") == c.read("n1") == 14
+
+
+def test_a_late_write_of_an_earlier_process_is_built_upon(cluster):
+    """n0 dies with a write in flight, which lands before its successor's first write:
+    the successor's add goes on top of that count, not into it.
+
+    The late write's reply is lost: the runtime numbers requests from 1 in every
+    process, so it could otherwise be taken for the answer to the successor's own.
+    """
+    c = cluster(["n0"])
+    c.hold = lambda msg: msg["body"]["type"] == "cas"
+    c.send("n0", {"type": "add", "delta": 5})
+    c.pump_until(lambda: c.held)
+    c.restart("n0")
+    later = c.send("n0", {"type": "add", "delta": 2})
+    c.pump_until(lambda: len(c.held) == 2)
+    assert writes(c.held) == [(0, 5), (0, 2)]
+    c.hold = lambda _msg: False
+    c.serve(c.held[0], answer=False)
+    c.serve(c.held[1])
+    c.pump_until(lambda: later in c.replies)
+    assert c.replies[later]["type"] == "add_ok"
+    assert c.stored("n0") == c.read("n0") == 7
 
 
 def test_a_restarted_node_recovers_its_count_and_relearns_the_others(cluster):

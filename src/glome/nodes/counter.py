@@ -6,33 +6,39 @@ value is the sum of the vector. Two mechanisms feed it, each with one job.
 
 **The ledger (seq-kv, durability).** A node owns the seq-kv key
 ``g-counter/<node id>`` and nobody else writes it, so there is no contention
-and no read-modify-write loop. Adds are batched locally: when one arrives and
-no write is in flight, the node writes its whole count, at most once per
-``PERSIST_SPACING``; adds arriving meanwhile ride on the next write. An add is
-answered ``add_ok`` only once seq-kv holds a count that includes it, and only
-such durable counts ever enter the vector. Delta 0 adds cost nothing.
+and no read-modify-write loop. Adds are batched locally (group commit): when
+one arrives and no write is in flight, the node writes its whole count; adds
+that arrive meanwhile ride together on the next write. An add is answered
+``add_ok`` only once seq-kv holds a count that includes it, and only such
+durable counts ever enter the vector, so an acknowledged add survives even a
+restart of its node. Delta 0 adds write nothing. The price of durability is one
+write per batch: at rate 100 and no latency batches are mostly single adds;
+under service latency they grow, and each add waits one round trip.
 
-The write is a ``cas`` from the count the node last saw durable. Not for
-contention: it keeps the key monotone when messages are reordered. A write that
-timed out may still arrive later (latency is not FIFO); as a plain ``write`` it
-could overwrite a newer count with an older one, but as a ``cas`` it fails,
-because the key no longer holds its ``from``. Every ``cas`` goes from a value
-to one at least as large, so the key never decreases.
+The key holds ``{"count": n, "incarnation": token}``, the token naming the
+writing process (``unique_ids.incarnation``), and the write is a ``cas`` from
+the value the node last saw there. Not for contention: it keeps the key
+monotone when messages are reordered. A write that timed out may still arrive
+later (latency is not FIFO); as a plain ``write`` it could put an older count
+over a newer one, but as a ``cas`` it fails, because the key no longer holds
+its ``from``. Every ``cas`` goes from a value to one with at least its count.
 
 Why this is correct under seq-kv's sequential consistency (spec 4.3): seq-kv
-answers each sender from a state no older than the last one that sender saw,
-and applies every state change to the newest state. Only the owner changes its
-key, and the owner's last successful ``cas`` moved its own view to that newest
-state, so every state the owner can be shown afterwards holds exactly its last
-durable count. Hence (a) the ``cas`` from that count cannot fail on a stale
-state; (b) it fails only when one of the owner's own timed-out writes has
-landed, and then seq-kv moved the owner's view past that write, so the
-following read returns the landed value, which becomes the new ``from``;
-(c) a restarted process with the same node id has the same view in seq-kv, so
-its start-up read of its key returns its last durable count, never an older
-one (an absent key means it never wrote). That read is made when the first
-client request arrives: by then the test, and so seq-kv, is up. Stale reads of
-*other* nodes' keys are never needed.
+answers each sender from a state no older than the last one that sender saw
+(per sender id, so a restarted process inherits its predecessor's view), and
+applies every state change to the newest state. Only the owner changes its
+key, and the owner's last successful ``cas`` moved its view to that newest
+state, so every state it can be shown afterwards holds exactly the value it
+wrote. Hence (a) a ``cas`` from that value never fails on a stale state; (b) it
+fails only when a timed-out write landed, and then seq-kv has moved the
+owner's view past that write, so the following read returns it: with this
+process's token it tells how far the count got (no add is counted twice);
+with another token it is a predecessor's late write, which could only land
+before any write of this process, so the count continues on top of it;
+(c) a restarted process reads its key when the first client request arrives
+(by then the test, and so seq-kv, is up) and gets its predecessor's last
+value, never an older one; an absent key means no count was ever stored.
+Stale reads of *other* nodes' keys are never needed: nodes never read them.
 
 **Gossip (convergence).** Nodes push the vector to each other, not through
 seq-kv: polling the other nodes' keys would cost a round trip per key per poll
@@ -73,8 +79,10 @@ from typing import Any
 from glome.errors import MalformedRequest, PreconditionFailed, Timeout
 from glome.kv import KV, SEQ_KV
 from glome.node import Future, Message, Node
+from glome.nodes.unique_ids import incarnation
 
 Counts = dict[str, int]
+Stored = dict[str, Any]  # the key's value: count and incarnation
 
 #: seconds between gossip rounds; a round sends only to peers that need something
 GOSSIP_INTERVAL = 0.5
@@ -104,16 +112,24 @@ def valid_counts(value: Any) -> bool:
 
 
 class Ledger:
-    """This node's own count, kept durable in seq-kv; adds are answered once it holds them."""
+    """This node's own count, kept durable in seq-kv; adds are answered once it holds them.
+
+    The key holds ``{"count": n, "incarnation": token}``: the token names the
+    process that wrote it, so a value that shows up unexpectedly is known to be
+    either one of this process's own timed-out writes or a late write of an
+    earlier process with the same node id.
+    """
 
     def __init__(self, node: Node, on_durable: Callable[[int], None]) -> None:
         self.node = node
         self.store = KV(node, SEQ_KV)
         self.on_durable = on_durable  # called with each new durable count
+        self.incarnation = incarnation()
         self.recovering = False
         self.recovered = Future()
-        self.base = 0  # the key's value when this process started
-        self.received = 0  # sum of the deltas added since this process started
+        self.stored: Stored | None = None  # the key's value as last seen (None: absent)
+        self.base = 0  # the part of the count written by earlier processes
+        self.received = 0  # sum of the deltas added to this process
         self.durable = 0  # how much of ``received`` seq-kv holds
         self.waiting: deque[tuple[int, Message]] = deque()  # (received after it, add)
         self.persisting = False
@@ -129,19 +145,31 @@ class Ledger:
             self.node.spawn(self._recover())
 
     async def _recover(self) -> None:
-        self.base = await self._read_own()
-        self.on_durable(self.base)
+        self._adopt(await self._read_own())
         self.recovered.set_result(None)  # resumes waiting reads: after the count is in place
         self._answer_durable()
         self._flush()
 
-    async def _read_own(self) -> int:
+    async def _read_own(self) -> Stored | None:
         """The key's value, retried until seq-kv answers (services are never partitioned)."""
         while True:
             try:
-                return int(await self.store.read(self.key, default=0))
+                return await self.store.read(self.key, default=None)
             except Timeout:
                 continue
+
+    def _adopt(self, stored: Stored | None) -> None:
+        """Take ``stored``, read from the key, as its latest value."""
+        self.stored = stored
+        if stored is None:
+            return
+        if stored["incarnation"] == self.incarnation:
+            self._made_durable(stored["count"] - self.base)
+        else:
+            # An earlier process's count. If it wrote after we started, it could
+            # only do so before any write of ours landed (ours change its ``from``).
+            self.base = stored["count"]
+            self.on_durable(self.base + self.durable)
 
     def add(self, msg: Message, delta: int) -> None:
         self.received += delta
@@ -164,16 +192,16 @@ class Ledger:
 
     async def _persist(self) -> None:
         target = self.received
+        value = {"count": self.base + target, "incarnation": self.incarnation}
         try:
-            await self.store.cas(
-                self.key, self.base + self.durable, self.base + target, create_if_not_exists=True
-            )
+            await self.store.cas(self.key, self.stored, value, create_if_not_exists=True)
+            self.stored = value
             self._made_durable(target)
         except PreconditionFailed:
-            # one of our timed-out writes landed after all: learn how far it got
-            self._made_durable(await self._read_own() - self.base)
+            # a timed-out write (ours, or an earlier process's) landed after all
+            self._adopt(await self._read_own())
         except Timeout:
-            pass  # unknown outcome: the next cas, from the last known value, settles it
+            pass  # unknown outcome: the next cas, from the last value seen, settles it
         finally:
             self.persisting = False
             self._flush()
