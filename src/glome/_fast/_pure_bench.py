@@ -9,8 +9,11 @@ batched, and the lateness histogram.
 
 A message is the tuple ``(id, src, dest, body)``. Recipients are registered
 with a ``deliver(message, due_ns)`` callback, or as *batching* (node pipes):
-their deliveries are encoded into an outbox that ``drain`` empties, and their
-``flush`` callback runs after each run of deliveries.
+their deliveries are encoded into an outbox that ``drain`` empties; ``pending``
+names the batching recipients with something to drain. ``after_release`` runs
+after each held message is released and the run of messages due behind it
+delivered: writing the pipes then, rather than once for everything due in a
+tick, keeps node wake-ups spread out as their deadlines are.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class _Inbox:
         "client",
         "deliver",
         "dues",
-        "flush",
+        "batching",
         "heap",
         "held_due",
         "held_message",
@@ -45,10 +48,10 @@ class _Inbox:
         "release",
     )
 
-    def __init__(self, node_id: str, deliver: Any, pull: bool, flush: Any) -> None:
+    def __init__(self, node_id: str, deliver: Any, pull: bool, batching: bool) -> None:
         self.node_id = node_id
         self.deliver = deliver
-        self.flush = flush
+        self.batching = batching
         self.client = node_id[:1] == "c"
         self.heap: list = []
         self.holding = False
@@ -70,8 +73,10 @@ class Router:
         draw_latency_ms: Callable[[], int] | None,
         journal_write: Callable[[bytes], None] | None,
         clock: Callable[[], int] | None = None,
+        after_release: Callable[[], None] | None = None,
     ) -> None:
         self._call_at = call_at
+        self._after_release = after_release
         self._constant_ns = constant_latency_ns
         self._draw_ms = draw_latency_ms
         self._journal_write = journal_write
@@ -79,6 +84,7 @@ class Router:
         self._journal_bytes = 0
         self._clock = clock or time.monotonic_ns
         self._inboxes: dict[str, _Inbox] = {}
+        self._pending: list[str] = []
         #: receiver -> senders it drops
         self.partitions: dict[str, set[str]] = {}
         self.next_id = 0
@@ -91,8 +97,8 @@ class Router:
         self.lateness_max_ns = 0
 
     # -- membership -------------------------------------------------------
-    def add(self, node_id: str, deliver: Any, pull: bool, flush: Any) -> None:
-        inbox = _Inbox(node_id, deliver, pull, flush)
+    def add(self, node_id: str, deliver: Any, pull: bool, batching: bool) -> None:
+        inbox = _Inbox(node_id, deliver, pull, batching)
         inbox.release = lambda: self._release(inbox)
         self._inboxes[node_id] = inbox
 
@@ -190,8 +196,8 @@ class Router:
         due = inbox.held_due
         self._deliver(inbox, message, due, self._clock())
         self._take(inbox, due)
-        if inbox.flush is not None:
-            inbox.flush()
+        if self._after_release is not None:
+            self._after_release()
 
     def _deliver(self, inbox: _Inbox, message: tuple, due: int, now: int) -> None:
         if inbox.client or message[1][:1] == "c":
@@ -200,7 +206,9 @@ class Router:
             self.recv_servers += 1
         if self._journal_write is not None:
             self._journal_add(b'[%d,"recv",%d]\n' % (now, message[0]))
-        if inbox.flush is not None:
+        if inbox.batching:
+            if not inbox.outbox:
+                self._pending.append(inbox.node_id)
             inbox.outbox.append(
                 orjson.dumps(
                     {"id": message[0], "src": message[1], "dest": message[2], "body": message[3]}
@@ -212,6 +220,12 @@ class Router:
             self.record_lateness(now - due)
         if inbox.deliver is not None:
             inbox.deliver(message, due)
+
+    def pending(self) -> list[str]:
+        """Batching recipients with deliveries to drain (each named once), and forget them."""
+        names = self._pending
+        self._pending = []
+        return names
 
     def drain(self, node_id: str) -> tuple[bytes, list[int]]:
         """A batching recipient's encoded deliveries since the last drain, and their due times."""

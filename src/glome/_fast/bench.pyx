@@ -38,7 +38,7 @@ cdef inline long long _now_fast():
 cdef class _Inbox:
     cdef public str node_id
     cdef public object deliver
-    cdef public object flush
+    cdef public bint batching
     cdef public bint client
     cdef public list heap
     cdef public bint holding
@@ -49,10 +49,10 @@ cdef class _Inbox:
     cdef public list dues
     cdef public object release
 
-    def __init__(self, str node_id, deliver, bint pull, flush):
+    def __init__(self, str node_id, deliver, bint pull, bint batching):
         self.node_id = node_id
         self.deliver = deliver
-        self.flush = flush
+        self.batching = batching
         self.client = node_id[:1] == "c"
         self.heap = []
         self.holding = False
@@ -66,6 +66,7 @@ cdef class _Inbox:
 
 cdef class Router:
     cdef object _call_at
+    cdef object _after_release
     cdef long long _constant_ns
     cdef object _draw_ms
     cdef object _journal_write
@@ -74,6 +75,7 @@ cdef class Router:
     cdef Py_ssize_t _journal_capacity
     cdef object _clock
     cdef dict _inboxes
+    cdef list _pending
     cdef public dict partitions
     cdef public long long next_id
     cdef public long long send_clients
@@ -85,8 +87,9 @@ cdef class Router:
     cdef public long long lateness_max_ns
 
     def __init__(self, call_at, long long constant_latency_ns, draw_latency_ms, journal_write,
-                 clock=None):
+                 clock=None, after_release=None):
         self._call_at = call_at
+        self._after_release = after_release
         self._constant_ns = constant_latency_ns
         self._draw_ms = draw_latency_ms
         self._journal_write = journal_write
@@ -97,6 +100,7 @@ cdef class Router:
         self._journal_length = 0
         self._clock = clock
         self._inboxes = {}
+        self._pending = []
         self.partitions = {}
         self.next_id = 0
         self.send_clients = 0
@@ -151,8 +155,8 @@ cdef class Router:
         return self._clock()
 
     # -- membership -------------------------------------------------------
-    def add(self, str node_id, deliver, bint pull, flush):
-        cdef _Inbox inbox = _Inbox(node_id, deliver, pull, flush)
+    def add(self, str node_id, deliver, bint pull, bint batching):
+        cdef _Inbox inbox = _Inbox(node_id, deliver, pull, batching)
         inbox.release = lambda: self._release(inbox)
         self._inboxes[node_id] = inbox
 
@@ -262,8 +266,8 @@ cdef class Router:
         cdef long long due = inbox.held_due
         self._deliver(inbox, message, due, self._now())
         self._take(inbox, due)
-        if inbox.flush is not None:
-            inbox.flush()
+        if self._after_release is not None:
+            self._after_release()
 
     cdef int _deliver(self, _Inbox inbox, tuple message, long long due, long long now) except -1:
         cdef str src = message[1]
@@ -273,7 +277,9 @@ cdef class Router:
             self.recv_servers += 1
         if self._journal_write is not None:
             self._journal_recv(now, <long long>message[0])
-        if inbox.flush is not None:
+        if inbox.batching:
+            if not inbox.outbox:
+                self._pending.append(inbox.node_id)
             inbox.outbox.append(
                 _dumps({"id": message[0], "src": src, "dest": message[2], "body": message[3]})
                 + b"\n"
@@ -284,6 +290,11 @@ cdef class Router:
         if inbox.deliver is not None:
             inbox.deliver(message, due)
         return 0
+
+    def pending(self):
+        names = self._pending
+        self._pending = []
+        return names
 
     def drain(self, str node_id):
         cdef object found = self._inboxes.get(node_id)

@@ -96,7 +96,10 @@ class Network:
         log_send: bool = False,
         log_recv: bool = False,
         clock: Callable[[], int] | None = None,
+        after_release: Callable[[], None] | None = None,
     ) -> None:
+        """``after_release`` runs after each run of deliveries that a deadline set off
+        (the bench writes node pipes then, see the router)."""
         self.loop = loop
         self.latency = latency
         self.journal = journal
@@ -107,6 +110,7 @@ class Network:
             None if constant else latency.draw_ms,
             journal.write_lines if journal.enabled else None,
             clock,
+            after_release,
         )
         self._log = log
         #: when sends are logged, node output takes the per-message path
@@ -127,14 +131,14 @@ class Network:
         node_id: str,
         deliver: Deliver | None,
         pull: bool = False,
-        flush: Callable[[], None] | None = None,
+        batching: bool = False,
     ) -> None:
         """Add a recipient. ``pull``: it takes messages only while open (clients).
-        ``flush``: it batches deliveries (encoded, see ``drain``) and is flushed
-        after each run of them (node pipes); ``deliver`` may then be None."""
+        ``batching``: its deliveries are encoded and kept for ``drain`` (node
+        pipes, written once per loop tick); ``deliver`` may then be None."""
         if self._log_recv:
             deliver = self._logging(deliver)
-        self.router.add(node_id, deliver, pull, flush)
+        self.router.add(node_id, deliver, pull, batching)
 
     def _logging(self, deliver: Deliver | None) -> Deliver:
         log = self._log
@@ -187,7 +191,12 @@ class Network:
         """Route a node's output lines in bulk (see the router); first unrouted index or -1."""
         return self.router.route_lines(lines, start)
 
+    def pending(self) -> list[str]:
+        """Batching recipients with deliveries waiting to be drained."""
+        return self.router.pending()
+
     def drain(self, node_id: str) -> tuple[bytes, list[int]]:
+        """A batching recipient's encoded deliveries and when each was due."""
         return self.router.drain(node_id)
 
     def flush_journal(self) -> None:

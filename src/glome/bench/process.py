@@ -163,7 +163,7 @@ class NodeProcess:
             os.set_blocking(stream.fileno(), False)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stdout.fileno(), self._read_stdout)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stderr.fileno(), self._read_stderr)  # type: ignore[union-attr]
-        self.net.register(self.node_id, None, flush=self.flush)
+        self.net.register(self.node_id, None, batching=True)
 
     def exited(self) -> int | None:
         """The exit status if the process has exited, else None."""

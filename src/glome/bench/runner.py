@@ -79,6 +79,7 @@ class Run:
         self.store_root = store_root
         self.loop = Loop()
         self.nodes: list[NodeProcess] = []
+        self.nodes_by_id: dict[str, NodeProcess] = {}
         self.poisoned: list[dict[str, str]] = []
         self._client_ids = itertools.count()
         self.workdir = tempfile.mkdtemp(prefix="glome-test-")
@@ -103,6 +104,7 @@ class Run:
             log=self.say,
             log_send=options.log_net_send,
             log_recv=options.log_net_recv,
+            after_release=self._flush_nodes,
         )
         start_services(self.net, seeded(options.seed, "services"))
         self.loop.add_tick_hook(self._flush_nodes)
@@ -180,6 +182,7 @@ class Run:
                 echo,
             )
             self.nodes.append(node)
+            self.nodes_by_id[node_id] = node
             node.start()
 
     async def _init_nodes(self) -> None:
@@ -229,13 +232,17 @@ class Run:
                 raise NodeCrashed(node.crash_report(status))
 
     def _flush_nodes(self) -> None:
-        for node in self.nodes:
-            node.flush()
+        """One write per node and tick, for whatever the network delivered to it."""
+        for node_id in self.net.pending():
+            node = self.nodes_by_id.get(node_id)
+            if node is not None:
+                node.flush()
 
     def kill_nodes(self) -> None:
         for node in self.nodes:
             node.kill()
         self.nodes = []
+        self.nodes_by_id = {}
         self.loop.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 

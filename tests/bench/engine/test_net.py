@@ -143,23 +143,24 @@ def test_latency_distributions_draw_whole_milliseconds(dist, low, high):
     assert 7 < sum(draws) / len(draws) < 13
 
 
-def test_node_deliveries_are_encoded_id_src_dest_body_and_flushed_per_run():
+def test_node_deliveries_are_encoded_id_src_dest_body_and_batched():
     clock = Clock()
     loop = ManualLoop(clock)
     net = Network(loop, Latency(5, "constant", random.Random(1)), Journal(None), clock=clock)
-    flushes = []
     net.register("c3", lambda m, due: None)
     net.register("n2", lambda m, due: None)
-    net.register("n1", None, flush=lambda: flushes.append(net.drain("n1")))
-    net.send("c3", "n1", {"type": "echo"})  # no latency: delivered at once, flushed by the loop
+    net.register("n1", None, batching=True)
+    net.send("c3", "n1", {"type": "echo"})  # no latency: delivered at once
+    assert net.pending() == ["n1"]
     data, dues = net.drain("n1")
     assert data == b'{"id":0,"src":"c3","dest":"n1","body":{"type":"echo"}}\n'
     assert dues == [clock.now]
     net.send("n2", "n1", {"type": "a"})
     net.send("n2", "n1", {"type": "b"})
     loop.advance(5)
-    assert len(flushes) == 1
-    assert flushes[0][0].count(b"\n") == 2 and len(flushes[0][1]) == 2
+    assert net.pending() == ["n1"] and net.pending() == []
+    data, dues = net.drain("n1")
+    assert data.count(b"\n") == 2 and len(dues) == 2
 
 
 def test_journal_lines_are_json(tmp_path):

@@ -43,8 +43,8 @@ def replay(module, script, latencies):
         router.add(
             node, None, False, lambda node=node: log.append(("flush", node, router.drain(node)))
         )
-    router.add("c1", lambda m, due: log.append(("c1", m, due)), True, None)
-    router.add("lin-kv", lambda m, due: log.append(("svc", m, due)), False, None)
+    router.add("c1", lambda m, due: log.append(("c1", m, due)), True, False)
+    router.add("lin-kv", lambda m, due: log.append(("svc", m, due)), False, False)
     for action in script:
         kind = action[0]
         if kind == "send":
@@ -61,6 +61,8 @@ def replay(module, script, latencies):
             timers[:] = [t for t in timers if t[0] > now[0]]
             for _, _, callback in due:
                 callback()
+            for node in router.pending():
+                log.append(("flush", node, router.drain(node)))
         elif kind == "drop":
             router.partitions.setdefault(action[1], set()).add(action[2])
         elif kind == "heal":
@@ -100,7 +102,7 @@ def test_twins_agree(compiled, script, latencies):
 def test_unknown_ids_are_refused(backend):
     module = load_compiled("bench") if backend == "compiled" else load_pure("bench")
     router = module.Router(lambda *a: None, 0, None, None)
-    router.add("n1", None, False, None)
+    router.add("n1", None, False, False)
     assert router.send("n1", "n9", {}, None) == -1
     assert router.send("n9", "n1", {}, None) == -1
     lines = [b'{"src":"n1","dest":"n1","body":{}}', b'{"src":"n1","dest":"n9","body":{}}']
