@@ -34,10 +34,10 @@ JOURNAL_BATCH_BYTES = 1 << 16  # hand the journal over in chunks of about 64 KiB
 
 class _Inbox:
     __slots__ = (
+        "batching",
         "client",
         "deliver",
         "dues",
-        "batching",
         "heap",
         "held_due",
         "held_message",
