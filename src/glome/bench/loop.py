@@ -56,9 +56,6 @@ class Loop:
         heapq.heappush(self._timers, (when_ns, next(self._sequence), timer))
         return timer
 
-    def call_later(self, delay_ns: int, callback: Callback) -> Timer:
-        return self.call_at(monotonic_ns() + delay_ns, callback)
-
     def call_soon(self, callback: Callback) -> None:
         self._ready.append(callback)
 

@@ -142,7 +142,6 @@ class NodeProcess:
         self._unsent = b""
         self._log: IO[bytes] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
-        self.stdout_closed = False
         self.stderr_closed = False
 
     # -- lifecycle --------------------------------------------------------
@@ -177,6 +176,10 @@ class NodeProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        if self._log is not None:
+            self._drain_stderr()  # what it wrote before dying still goes to its log
+            self._log.close()
+            self._log = None
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):
@@ -185,22 +188,22 @@ class NodeProcess:
                 with contextlib.suppress(OSError):
                     stream.close()
         self.net.unregister(self.node_id)
-        self.close_log()
-
-    def close_log(self) -> None:
-        if self._log is not None:
-            self._drain_stderr()
-            self._log.close()
-            self._log = None
 
     def crash_report(self, status: int) -> str:
+        self._drain_stderr()
+
         def lines(tail: deque[bytes]) -> str:
             return "\n".join(line.decode("utf-8", "replace") for line in tail)
 
+        stdout = deque(self.stdout_tail, maxlen=RING)
+        stderr = deque(self.stderr_tail, maxlen=RING)
+        for tail, unfinished in ((stdout, self._partial), (stderr, self._stderr_partial)):
+            if unfinished:
+                tail.append(unfinished)
         return (
             f"Node {self.node_id} crashed with exit status {status}. Before crashing, it wrote "
-            f"to STDOUT:\n\n{lines(self.stdout_tail)}\n\nAnd to STDERR:\n\n"
-            f"{lines(self.stderr_tail)}\n\nFull STDERR logs are available in {self.log_path}"
+            f"to STDOUT:\n\n{lines(stdout)}\n\nAnd to STDERR:\n\n"
+            f"{lines(stderr)}\n\nFull STDERR logs are available in {self.log_path}"
         )
 
     # -- input to the node ------------------------------------------------
@@ -252,7 +255,6 @@ class NodeProcess:
         if data is None:
             return
         if not data:
-            self.stdout_closed = True
             self._on_exit(self)
             return
         buffer = self._partial + data if self._partial else data
