@@ -114,7 +114,7 @@ class Run:
             self._start_nodes()
             self.loop.run_until(spawn(self.loop, self._init_nodes()))
             setup_clients = {node: self._open_client() for node in options.nodes}
-            self.loop.run_until(spawn(self.loop, workload.setup(setup_clients)))
+            self._setup(workload, setup_clients)
             scheduler = self._scheduler(workload, history)
             self.progress = Progress.start(
                 self.loop, self.console, options, history, self.net, scheduler
@@ -137,6 +137,15 @@ class Run:
             if not options.leave_db_running:
                 self.kill_nodes()
         return self._analyze(workload, history.ops)
+
+    def _setup(self, workload: Workload, clients: dict[str, Client]) -> None:
+        """The workload's client setup (broadcast's topology); any failure aborts the test."""
+        try:
+            self.loop.run_until(spawn(self.loop, workload.setup(clients)))
+        except (NodeCrashed, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            raise TestAborted(f"Client setup failed: {error}") from error
 
     def _scheduler(self, workload: Workload, history: History) -> Scheduler:
         options = self.options

@@ -147,6 +147,25 @@ def test_a_node_that_exits_early_aborts_with_a_crash_report(tmp_path):
     assert not (tmp_path / "store" / "latest" / "results.json").exists()
 
 
+def test_a_malformed_topology_reply_aborts_with_255(tmp_path):
+    run = glome(
+        tmp_path,
+        "test",
+        "-w",
+        "broadcast",
+        "--bin",
+        FLOOD,
+        "--node-count",
+        "2",
+        "--time-limit",
+        "5",
+        "--",
+        "--malformed-topology-ok",
+    )
+    assert run.returncode == 255
+    assert "Client setup failed" in run.stderr and "Malformed RPC response" in run.stderr
+
+
 def test_the_seed_makes_the_op_stream_reproducible(tmp_path):
     values = []
     for attempt in range(2):

@@ -13,6 +13,7 @@ import orjson
 
 def main() -> None:
     relay_to_sender = "--relay-to-sender" in sys.argv[1:]
+    malformed_topology_ok = "--malformed-topology-ok" in sys.argv[1:]
     node_id = ""
     neighbours: list = []
     seen: set = set()
@@ -31,6 +32,8 @@ def main() -> None:
         elif kind == "topology":
             neighbours = body["topology"].get(node_id, [])
             reply = {"type": "topology_ok"}
+            if malformed_topology_ok:
+                reply["neighbours"] = neighbours
         elif kind == "read":
             reply = {"type": "read_ok", "messages": values}
         elif kind == "broadcast":
