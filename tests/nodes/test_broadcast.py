@@ -176,6 +176,13 @@ def test_the_hub_forwards_only_what_a_leaf_lacks(start):
     assert len(to_n1) == 1, "n1 needs nothing but an ack, sent once after the ack delay"
 
 
+def test_a_star_without_batching_relays_at_once(start):
+    node = start("n0", THREE, "efficient", "budget=0")
+    node.send("n1", gossip([6], sent_at=time.time() - 0.05))
+    forward = node.recv(timeout=0.3)
+    assert forward["dest"] == "n2" and held(forward) == [6]
+
+
 # --- gossip in a mesh ----------------------------------------------------------------
 
 

@@ -287,7 +287,7 @@ class Broadcast:
 
     def offset(self) -> float:
         """Where in each period this node flushes: the hub one network delay after leaves."""
-        if not self.is_hub or not self.delays:
+        if not self.is_hub or not self.delays or self.period == 0:
             return 0.0
         return (max(self.delays) + self.profile.margin) % self.period
 
