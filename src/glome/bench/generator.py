@@ -177,7 +177,7 @@ class Scheduler:
             op_time = monotonic_ns() if waited else next_time
             if op_time >= cutoff:
                 return
-            self._start(worker, self.workload.next_op())
+            self._start(worker, self.workload.next_op(worker.thread))
             next_time = op_time + int(self.rng.random() * spread)
 
     async def _wait_for_worker(self, cutoff: int) -> Worker | None:

@@ -29,25 +29,17 @@ def glome(cwd: Path, *args: str, timeout: float = 60) -> subprocess.CompletedPro
     )
 
 
+def echo_test(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """``glome test -w echo`` on one echo node, with more options."""
+    return glome(cwd, "test", "-w", "echo", "--bin", ECHO, "--node-count", "1", *args)
+
+
 def results(cwd: Path) -> dict:
     return json.loads((cwd / "store" / "latest" / "results.json").read_text())
 
 
 def test_echo_passes_and_stores_everything(tmp_path):
-    run = glome(
-        tmp_path,
-        "test",
-        "-w",
-        "echo",
-        "--bin",
-        ECHO,
-        "--node-count",
-        "1",
-        "--time-limit",
-        "2",
-        "--seed",
-        "42",
-    )
+    run = echo_test(tmp_path, "--time-limit", "2", "--seed", "42")
     assert run.returncode == 0, run.stderr
     assert run.stdout.rstrip().endswith("Everything looks good! ヽ(‘ー`)ノ")
     store = tmp_path / "store" / "latest"
@@ -73,7 +65,7 @@ def test_echo_passes_and_stores_everything(tmp_path):
 
 
 def test_analyze_reruns_the_checkers(tmp_path):
-    glome(tmp_path, "test", "-w", "echo", "--bin", ECHO, "--node-count", "1", "--time-limit", "1")
+    echo_test(tmp_path, "--time-limit", "1")
     before = results(tmp_path)
     (tmp_path / "store" / "latest" / "results.json").unlink()
     run = glome(tmp_path, "analyze")
@@ -97,23 +89,7 @@ def test_missing_binary_aborts_with_255(tmp_path):
 
 
 def test_a_malformed_line_stops_reading_the_node(tmp_path):
-    run = glome(
-        tmp_path,
-        "test",
-        "-w",
-        "echo",
-        "--bin",
-        ECHO,
-        "--node-count",
-        "1",
-        "--time-limit",
-        "2",
-        "--rate",
-        "10",
-        "--",
-        "--bad-line-after",
-        "2",
-    )
+    run = echo_test(tmp_path, "--time-limit", "2", "--rate", "10", "--", "--bad-line-after", "2")
     assert "stops reading n0's STDOUT" in run.stdout
     assert "not well-formed JSON" in run.stdout
     data = results(tmp_path)
@@ -124,23 +100,7 @@ def test_a_malformed_line_stops_reading_the_node(tmp_path):
 
 
 def test_a_node_that_exits_early_aborts_with_a_crash_report(tmp_path):
-    run = glome(
-        tmp_path,
-        "test",
-        "-w",
-        "echo",
-        "--bin",
-        ECHO,
-        "--node-count",
-        "1",
-        "--time-limit",
-        "5",
-        "--rate",
-        "10",
-        "--",
-        "--exit-after",
-        "3",
-    )
+    run = echo_test(tmp_path, "--time-limit", "5", "--rate", "10", "--", "--exit-after", "3")
     assert run.returncode == 255
     assert "Node n0 crashed with exit status 3" in run.stderr
     assert "exiting on purpose" in run.stderr
@@ -148,20 +108,8 @@ def test_a_node_that_exits_early_aborts_with_a_crash_report(tmp_path):
 
 
 def test_a_malformed_topology_reply_aborts_with_255(tmp_path):
-    run = glome(
-        tmp_path,
-        "test",
-        "-w",
-        "broadcast",
-        "--bin",
-        FLOOD,
-        "--node-count",
-        "2",
-        "--time-limit",
-        "5",
-        "--",
-        "--malformed-topology-ok",
-    )
+    args = ["-w", "broadcast", "--bin", FLOOD, "--node-count", "2", "--time-limit", "5"]
+    run = glome(tmp_path, "test", *args, "--", "--malformed-topology-ok")
     assert run.returncode == 255
     assert "Client setup failed" in run.stderr and "Malformed RPC response" in run.stderr
 
@@ -171,20 +119,7 @@ def test_the_seed_makes_the_op_stream_reproducible(tmp_path):
     for attempt in range(2):
         cwd = tmp_path / str(attempt)
         cwd.mkdir()
-        glome(
-            cwd,
-            "test",
-            "-w",
-            "echo",
-            "--bin",
-            ECHO,
-            "--node-count",
-            "1",
-            "--time-limit",
-            "2",
-            "--seed",
-            "7",
-        )
+        echo_test(cwd, "--time-limit", "2", "--seed", "7")
         lines = (cwd / "store" / "latest" / "history.jsonl").read_text().splitlines()
         values.append([json.loads(line)["value"] for line in lines if '"invoke"' in line][:5])
     assert values[0] == values[1] and len(values[0]) == 5
@@ -241,22 +176,8 @@ def _running(marker: str) -> bool:
 def test_workloads_run_end_to_end(tmp_path, workload):
     node = NODES / "workload_node.py"
     extra = ["--", "--set"] if workload == "g-set" else []
-    run = glome(
-        tmp_path,
-        "test",
-        "-w",
-        workload,
-        "--bin",
-        str(node),
-        "--node-count",
-        "2",
-        "--time-limit",
-        "2",
-        "--rate",
-        "20",
-        *extra,
-        timeout=60,
-    )
+    args = ["-w", workload, "--bin", str(node), "--node-count", "2", "--time-limit", "2"]
+    run = glome(tmp_path, "test", *args, "--rate", "20", *extra)
     data = results(tmp_path)
     assert data["workload"]["valid?"] is True, data["workload"]
     assert run.returncode == 0, run.stdout[-2000:]

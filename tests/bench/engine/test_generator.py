@@ -41,7 +41,7 @@ class Scripted(Workload):
         self.reusable_client = reusable
         self.clients: list = []
 
-    def next_op(self):
+    def next_op(self, thread):
         return {"f": "op", "value": None}
 
     def final_op(self, thread):

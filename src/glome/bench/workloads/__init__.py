@@ -44,8 +44,13 @@ class Workload:
         self.options = options
         self.rng = rng
 
-    def next_op(self) -> Op:
-        """The next main-phase op: a dict with ``f`` and ``value``."""
+    def next_op(self, thread: int) -> Op:
+        """The next main-phase op for worker ``thread``: a dict with ``f`` and ``value``.
+
+        Called when the stagger schedule and a free worker allow one more op;
+        the thread lets a workload give threads different roles (lin-kv's
+        read-only threads).
+        """
         raise NotImplementedError
 
     def final_op(self, thread: int) -> Op | None:
@@ -77,7 +82,7 @@ class AddsAndReads(Workload):
         super().__init__(options, rng)
         self._values = itertools.count()
 
-    def next_op(self) -> Op:
+    def next_op(self, thread: int) -> Op:
         return mix(
             self.rng,
             [

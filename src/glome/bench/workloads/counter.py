@@ -26,7 +26,7 @@ class Counter(Workload):
         self.name = name
         self.grow_only = name == "g-counter"
 
-    def next_op(self) -> Op:
+    def next_op(self, thread: int) -> Op:
         while True:
             op = mix(
                 self.rng,

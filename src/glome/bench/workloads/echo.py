@@ -19,7 +19,7 @@ NAME = "echo"
 class Echo(Workload):
     name = NAME
 
-    def next_op(self) -> Op:
+    def next_op(self, thread: int) -> Op:
         return {"f": "echo", "value": f"Please echo {self.rng.randrange(128)}"}
 
     async def invoke(self, client: Client, node: str, op: Op) -> Op:

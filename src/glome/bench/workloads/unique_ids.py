@@ -21,7 +21,7 @@ class UniqueIds(Workload):
     name = NAME
     reusable_client = True
 
-    def next_op(self) -> Op:
+    def next_op(self, thread: int) -> Op:
         return {"f": "generate", "value": None}
 
     async def invoke(self, client: Client, node: str, op: Op) -> Op:
