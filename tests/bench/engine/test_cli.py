@@ -99,6 +99,13 @@ def test_a_malformed_line_stops_reading_the_node(tmp_path):
     assert data["stats"]["info-count"] >= 1
 
 
+def test_a_message_to_an_unknown_client_stops_reading_the_node(tmp_path):
+    run = echo_test(tmp_path, "--time-limit", "2", "--rate", "10", "--", "--ghost-after", "2")
+    assert "Invalid source/dest" in run.stdout and "c999" in run.stdout
+    assert results(tmp_path)["glome"]["poisoned-nodes"][0]["node"] == "n0"
+    assert run.returncode == 1
+
+
 def test_a_node_that_exits_early_aborts_with_a_crash_report(tmp_path):
     run = echo_test(tmp_path, "--time-limit", "5", "--rate", "10", "--", "--exit-after", "3")
     assert run.returncode == 255

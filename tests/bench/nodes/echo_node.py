@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """A minimal echo node; ``--bad-line-after N`` prints a non-JSON line after N echoes,
-``--exit-after N`` exits with status 3 after N echoes."""
+``--ghost-after N`` sends a message to a client id that does not exist after N
+echoes, ``--exit-after N`` exits with status 3 after N echoes."""
 
 import sys
 
@@ -11,6 +12,7 @@ def main() -> None:
     args = sys.argv[1:]
     bad_after = int(args[args.index("--bad-line-after") + 1]) if "--bad-line-after" in args else -1
     exit_after = int(args[args.index("--exit-after") + 1]) if "--exit-after" in args else -1
+    ghost_after = int(args[args.index("--ghost-after") + 1]) if "--ghost-after" in args else -1
     node_id = ""
     echoes = 0
     out = sys.stdout.buffer
@@ -30,6 +32,9 @@ def main() -> None:
         out.write(orjson.dumps({"src": node_id, "dest": message["src"], "body": reply}) + b"\n")
         if echoes == bad_after:
             out.write(b"this is not json\n")
+        if echoes == ghost_after:
+            ghost = {"src": node_id, "dest": "c999", "body": {"type": "echo_ok", "in_reply_to": 7}}
+            out.write(orjson.dumps(ghost) + b"\n")
         out.flush()
 
 
