@@ -166,6 +166,8 @@ class Scheduler:
         spread = 2 * SECOND / self.rate
         next_time = start
         while True:
+            if next_time >= cutoff:
+                return  # the time limit ends the phase; nothing waits for an op past it
             await sleep_until(self.loop, next_time)
             waited = self._lowest_free() is None
             worker = await self._wait_for_worker(cutoff)
@@ -198,10 +200,10 @@ class Scheduler:
         next_time = start
         starting = True
         while True:
+            if next_time >= cutoff:
+                return
             await sleep_until(self.loop, next_time)
             now = monotonic_ns()
-            if now >= cutoff:
-                return
             if starting:
                 self._nemesis_op(START, self.nemesis.choose_spec())
             else:

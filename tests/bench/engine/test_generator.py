@@ -142,6 +142,14 @@ def test_nemesis_starts_at_once_and_flip_flops(monkeypatch):
     assert nemesis_ops[3]["value"] == "network-healed"
 
 
+def test_the_phase_ends_at_the_time_limit_not_at_the_next_scheduled_op():
+    loop = Loop()
+    nemesis = PartitionNemesis(FakeNet(), ["n1", "n2", "n3"], random.Random(4))
+    start = monotonic_ns()
+    run(Scripted(loop), loop, rate=0.5, time_limit=0.3, nemesis=nemesis, interval=30)
+    assert (monotonic_ns() - start) / 1e9 < 1.0  # not the ~2 s and ~30 s gaps
+
+
 def test_final_phase_heals_waits_and_reads_once_per_worker(monkeypatch):
     monkeypatch.setattr(generator_module, "RECOVERY_S", 0.05)
     loop = Loop()
