@@ -52,6 +52,17 @@ def report(label: str, args: list[str], figures: Figures, seed: int) -> None:
     )
 
 
+def dominates(figures: Figures, published: tuple[float, float, float]) -> bool:
+    """Whether a valid run has fewer msgs-per-op and a lower median and max than ``published``."""
+    msgs, median, worst = published
+    return (
+        figures.valid is True
+        and figures.msgs_per_op < msgs
+        and figures.median_ms < median
+        and figures.max_ms < worst
+    )
+
+
 def plot(points: list[tuple[str, list[str], Figures]], path: Path) -> bool:
     """Save the frontier as a PNG; False when matplotlib is not installed."""
     try:
@@ -88,6 +99,10 @@ def main() -> int:
         print(f"  {label:<42} {msgs:7.2f} {median:5d} {worst:5d}")
     print()
     points = sweep(options.budgets, options.seed)
+    print()
+    for label, published in PUBLISHED.items():
+        better = [name for name, _, figures in points if dominates(figures, published)]
+        print(f"{label}: beaten on all three axes by {', '.join(better) or 'none of these runs'}")
     if plot(points, options.png):
         print(f"saved {options.png}")
     else:
