@@ -6,8 +6,10 @@ of client operations and the final reads; then a summary line.
 
     python benchmarks/counter_msgs.py --runs 10
     python benchmarks/counter_msgs.py --runs 3 -- --latency 100 --latency-dist exponential
+    python benchmarks/counter_msgs.py --runs 3 -- -- --durable-acks
 
-Arguments after ``--`` are added to the ``glome test`` command line. Each run
+Arguments after ``--`` are added to the ``glome test`` command line (a second
+``--`` passes what follows it to the node, as ``glome test`` does). Each run
 writes its store/ into a temporary directory that is removed afterwards.
 """
 

@@ -445,6 +445,10 @@ def test_challenge_command(tmp_path):
     results = run_challenge(tmp_path, "--seed", "4")
     assert_exact_total(results)
     assert results["net"]["servers"]["msgs-per-op"] <= 1.0
+    journal = (tmp_path / "store" / "latest" / "net-journal.jsonl").read_text().splitlines()
+    sent = [event[3] for event in map(json.loads, journal) if event[1] == "send"]
+    writers = {m["src"] for m in sent if m["dest"] == "seq-kv" and m["body"]["type"] == "cas"}
+    assert writers == {"n0", "n1", "n2"}, "every node keeps its count in seq-kv"
 
 
 @pytest.mark.slow
@@ -459,3 +463,9 @@ def test_challenge_with_exponential_latency(tmp_path):
 @pytest.mark.timeout(120)
 def test_challenge_with_latency_short(tmp_path):
     assert_exact_total(run_challenge(tmp_path, "--latency", "100", "--seed", "6", time_limit=5))
+
+
+@pytest.mark.timeout(120)
+def test_challenge_with_durable_acks_short(tmp_path):
+    results = run_challenge(tmp_path, "--seed", "7", "--", "--durable-acks", time_limit=5)
+    assert_exact_total(results)

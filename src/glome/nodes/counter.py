@@ -20,8 +20,8 @@ written, one write in flight at a time, in one of two ways:
   the next one). An answered add then survives a restart of its node, at the
   price of a write per batch (at rate 100 and no latency batches are mostly
   single adds: about 0.65 messages per operation) and of a service round trip
-  in each add's latency, which under ``--latency 100`` halves the rate the
-  bench's three clients reach.
+  in each add's latency, which under ``--latency 100`` leaves the bench's
+  three clients less than half the rate they reach without it.
 
 Either way only written (durable) counts enter the vector that nodes share,
 so a restarted node never finds its peers holding a count of its own that is
