@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from glome import _fast
 from glome.bench import results as store_results
 from glome.bench.checkers import availability, compose, exceptions, stats
 from glome.bench.checkers import net as net_checker
@@ -263,6 +264,7 @@ class Run:
             "lateness": self.net.lateness(),
             "poisoned-nodes": self.poisoned,
             "messages": self.net.next_id,
+            "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
         }
         store_results.write_test(
             self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}
