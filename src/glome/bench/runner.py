@@ -12,7 +12,6 @@ import gc
 import itertools
 import os
 import random
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -83,7 +82,8 @@ class Run:
         self.nodes_by_id: dict[str, NodeProcess] = {}
         self.poisoned: list[dict[str, str]] = []
         self._client_ids = itertools.count()
-        self.workdir = tempfile.mkdtemp(prefix="glome-test-")
+        # Maelstrom runs nodes in the JVM's temp directory (normally /tmp).
+        self.workdir = tempfile.gettempdir()
         self.progress: Progress | None = None
 
     def say(self, text: str) -> None:
@@ -254,7 +254,6 @@ class Run:
         self.nodes = []
         self.nodes_by_id = {}
         self.loop.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- analysis ---------------------------------------------------------
     def _analyze(self, workload: Workload, history: list[Op]) -> Outcome:

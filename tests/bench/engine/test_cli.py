@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -54,6 +55,9 @@ def test_echo_passes_and_stores_everything(tmp_path):
     ):
         assert (store / name).exists(), name
     assert (tmp_path / "store" / "echo" / "latest").exists()
+    # nodes run in the temp directory, as Maelstrom's do; their stderr is logged
+    log = (store / "node-logs" / "n0.log").read_text()
+    assert f"cwd: {os.path.realpath(tempfile.gettempdir())}" in log
     data = results(tmp_path)
     assert data["valid?"] is True
     assert data["glome"]["seed"] == 42

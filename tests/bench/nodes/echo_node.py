@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""A minimal echo node; ``--bad-line-after N`` prints a non-JSON line after N echoes,
-``--ghost-after N`` sends a message to a client id that does not exist after N
-echoes, ``--exit-after N`` exits with status 3 after N echoes."""
+"""A minimal echo node; it logs its working directory to stderr first.
 
+``--bad-line-after N`` prints a non-JSON line after N echoes, ``--ghost-after N``
+sends a message to a client id that does not exist after N echoes, and
+``--exit-after N`` exits with status 3 after N echoes."""
+
+import os
 import sys
 
 import orjson
@@ -13,6 +16,7 @@ def main() -> None:
     bad_after = int(args[args.index("--bad-line-after") + 1]) if "--bad-line-after" in args else -1
     exit_after = int(args[args.index("--exit-after") + 1]) if "--exit-after" in args else -1
     ghost_after = int(args[args.index("--ghost-after") + 1]) if "--ghost-after" in args else -1
+    print(f"cwd: {os.getcwd()}", file=sys.stderr, flush=True)
     node_id = ""
     echoes = 0
     out = sys.stdout.buffer
