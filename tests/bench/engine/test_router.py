@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -90,6 +92,8 @@ def compiled():
     try:
         return load_compiled("bench")
     except ImportError as error:
+        if os.environ.get("GLOME_REQUIRE_EXTENSIONS") == "1":
+            pytest.fail(f"compiled core not built: {error}")
         pytest.skip(f"compiled core not built: {error}")
 
 
