@@ -26,7 +26,7 @@ PUBLISHED = {
     "3e balanced (hub, batches)": (1.99, 339, 678),
     "Maelstrom guide, flooding on total": (290.6, 77, 97),
 }
-DEFAULT_BUDGETS = [20.0, 30.0, 40.0, 60.0, 80.0, 120.0, 160.0, 240.0, 480.0]
+DEFAULT_BUDGETS = [20.0, 30.0, 35.0, 40.0, 60.0, 80.0, 120.0, 160.0, 240.0, 480.0]
 PERIOD_NODES = 25
 
 
