@@ -24,6 +24,10 @@ MODULES: dict[str, str] = {
     "g-set": "glome.bench.workloads.g_set",
     "g-counter": "glome.bench.workloads.counter",
     "pn-counter": "glome.bench.workloads.counter",
+    "lin-kv": "glome.bench.workloads.lin_kv",
+    "kafka": "glome.bench.workloads.kafka",
+    "txn-rw-register": "glome.bench.workloads.txn",
+    "txn-list-append": "glome.bench.workloads.txn",
 }
 
 
