@@ -80,8 +80,9 @@ Correctness: every entry is a count its owner made durable and only grows;
 merging by maximum is commutative, associative and idempotent, so stale,
 duplicated, reordered or re-sent vectors never lower or double-count an entry.
 Every answered add is in its owner's count, which is written within one
-interval of the add (services are never partitioned; a write that times out is
-retried), and so, within a gossip round of healing, in every node's vector:
+write-behind interval and a round trip (services are never partitioned; a
+write that times out is retried), and so, within a gossip round of healing, in
+every node's vector:
 the final reads, 10 s after the heal, are the exact total. An add whose client
 timed out is counted or not, which the checker accepts either way; none is
 counted twice, because a count is written whole, never as an increment. Reads
