@@ -2,7 +2,7 @@
 
 Main phase: the workload's ops, globally staggered at ``--rate`` (each op
 scheduled uniform [0, 2/rate) after the previous one, waiting for a free
-worker -- the lowest-numbered, as Jepsen's free-thread set hands them out),
+worker, handed out round-robin as Jepsen's generator context does),
 alongside the nemesis flip-flop staggered at ``--nemesis-interval`` whose
 first op fires at once. Nothing is issued at or after start + time limit.
 Final phase (workloads that have one): heal, wait 10 s for recovery, then one
@@ -88,18 +88,30 @@ class Scheduler:
         self.workers = [Worker(t, nodes[t % len(nodes)]) for t in range(concurrency)]
         self._free_waiters: list[Future] = []
         self._in_flight: list[Future] = []
+        self._next_thread = 0
         self.phase = "setup"
 
     # -- workers ----------------------------------------------------------
-    def _lowest_free(self) -> Worker | None:
-        for worker in self.workers:
+    def _next_free(self) -> Worker | None:
+        """Jepsen's ``some-free-process``: the first free worker at or after the
+        rotating thread index, wrapping around; None when all are busy."""
+        start = self._next_thread
+        for worker in self.workers[start:]:
+            if not worker.busy:
+                return worker
+        for worker in self.workers[:start]:
             if not worker.busy:
                 return worker
         return None
 
+    def _rotate(self) -> None:
+        """Every thread taking an op moves the index on by one; the nemesis is the
+        last of concurrency + 1 threads, so clients see the rotation skip a beat."""
+        self._next_thread = (self._next_thread + 1) % (self.concurrency + 1)
+
     def _free_worker(self) -> Future:
         future = Future(self.loop)
-        worker = self._lowest_free()
+        worker = self._next_free()
         if worker is not None:
             future.set_result(worker)
         else:
@@ -114,6 +126,7 @@ class Scheduler:
 
     def _start(self, worker: Worker, op: Op) -> None:
         worker.busy = True
+        self._rotate()
         task = spawn(self.loop, self._perform(worker, op))
         self._in_flight.append(task)
 
@@ -169,7 +182,7 @@ class Scheduler:
             if next_time >= cutoff:
                 return  # the time limit ends the phase; nothing waits for an op past it
             await sleep_until(self.loop, next_time)
-            waited = self._lowest_free() is None
+            waited = self._next_free() is None
             worker = await self._wait_for_worker(cutoff)
             if worker is None:
                 return
@@ -183,9 +196,9 @@ class Scheduler:
             next_time = op_time + int(self.rng.random() * spread)
 
     async def _wait_for_worker(self, cutoff: int) -> Worker | None:
-        """The lowest free worker, or None if none frees up before the cutoff."""
+        """The next free worker, or None if none frees up before the cutoff."""
         while True:
-            worker = self._lowest_free()
+            worker = self._next_free()
             if worker is not None:
                 return worker
             freed = self._free_worker()
@@ -213,6 +226,7 @@ class Scheduler:
 
     def _nemesis_op(self, f: str, value: Any) -> None:
         assert self.nemesis is not None
+        self._rotate()
         self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": value})
         result = self.nemesis.start(value) if f == START else self.nemesis.stop()
         self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": result})

@@ -48,7 +48,7 @@ class Scripted(Workload):
         return {"f": "read", "final?": True, "value": None}
 
     async def invoke(self, client, node, op):
-        self.clients.append(client.id)
+        self.clients.append((op["process"], client.id))
         if self.delay_s:
             await sleep_until(self.loop, monotonic_ns() + int(self.delay_s * 1e9))
         if self.failures:
@@ -92,14 +92,15 @@ def invocations(ops):
     return [op for op in ops if op["type"] == INVOKE]
 
 
-def test_stagger_rate_and_the_lowest_free_worker():
+def test_stagger_rate_and_round_robin_workers():
     loop = Loop()
     ops = run(Scripted(loop), loop, concurrency=3, rate=200, time_limit=0.5)
     count = len(invocations(ops))
     assert 60 <= count <= 140  # 200/s for 0.5 s, uniform gaps of mean 5 ms
-    # instant ops: worker 0 is free again for nearly every op (unless two come together)
-    by_worker_0 = sum(1 for op in invocations(ops) if op["process"] == 0)
-    assert by_worker_0 >= 0.8 * count
+    # instant ops rotate through threads 0, 1, 2 and the nemesis' slot (which
+    # wraps to 0): 0, 1, 2, 0, 0, 1, 2, 0, ...
+    processes = [op["process"] for op in invocations(ops)][:8]
+    assert processes == [0, 1, 2, 0, 0, 1, 2, 0]
     assert [op["index"] for op in ops] == list(range(len(ops)))
 
 
@@ -119,11 +120,12 @@ def test_rate_zero_issues_no_client_ops():
 def test_an_info_op_moves_the_worker_to_a_new_process(reusable, clients):
     loop = Loop()
     workload = Scripted(loop, failures=1, reusable=reusable)
-    ops = run(workload, loop, concurrency=3, rate=20, time_limit=0.3)
+    ops = run(workload, loop, concurrency=3, rate=20, time_limit=0.6)
     completions = [op for op in ops if op["type"] != INVOKE]
     assert completions[0]["type"] == INFO and completions[0]["process"] == 0
-    assert invocations(ops)[1]["process"] == 3  # 0 + concurrency
-    assert len(set(workload.clients)) == clients
+    thread_0 = [op["process"] for op in invocations(ops) if op["process"] % 3 == 0]
+    assert thread_0[:2] == [0, 3]  # 0 + concurrency
+    assert len({client for process, client in workload.clients if process % 3 == 0}) == clients
 
 
 def test_nemesis_starts_at_once_and_flip_flops(monkeypatch):
