@@ -62,9 +62,11 @@ Profiles
     The arithmetic at the 3d/3e flags (25 nodes, about 2,000 client ops in
     20 s, half of them broadcasts): the mesh costs 24 messages per broadcast,
     about 12 per op. A star round costs at most 24 hub messages plus one per
-    leaf that got a value since the last round, whatever the traffic (about
-    30 in all at these flags): 50 rounds of 0.4 s come to about 1,300
-    messages (0.65 per op), 15 rounds of 1.37 s to about 450 (0.22 per op).
+    leaf that got a value since the last round, whatever the traffic: 30 to
+    48 at these flags, depending on how many nodes the clients reach in a
+    round (Maelstrom hands each op to a free worker, and a worker talks to
+    one node). 50 rounds of 0.4 s come to 1,300-2,400 messages (0.65-1.2
+    per op), 15 rounds of 1.37 s to 450-700 (0.22-0.35 per op).
     Acknowledgements that go out alone add a few dozen messages, nearly all
     once the clients stop.
 """
@@ -89,7 +91,6 @@ MESH, STAR = "mesh", "star"
 MAINTENANCE_PERIOD = 0.25  # seconds between ack and retransmission checks without batching
 RETRY_SLACK = 1.0  # seconds a retransmission timeout adds to the ack delay and the period
 DELAY_SAMPLES = 50  # one-way delays the hub's flush offset is taken from
-SAME_INSTANT = 1e-3  # seconds within which two ticks count as one slot
 USAGE_EXIT = 254
 
 
@@ -178,8 +179,9 @@ class Broadcast:
         self.is_hub = False
         self.delays: deque[float] = deque(maxlen=DELAY_SAMPLES)
         self.timer: Timer | None = None
-        self.slot = -math.inf  # the wall-clock instant the timer is armed for
+        self.fired = -math.inf  # the wall-clock time of the last tick
         self.armed_offset = 0.0
+        self.measured = False  # whether the armed offset came from measured delays
         self._read_cache: tuple[int, list[int]] = (-1, [])
         self._encoded: dict[str, tuple[int, str]] = {}
 
@@ -310,19 +312,25 @@ class Broadcast:
             return
         offset = self.offset()
         slot = math.floor((now - offset) / self.period + 1) * self.period + offset
-        if slot <= self.slot + SAME_INSTANT:
-            slot += self.period  # a timer that fired a hair early: this slot is done
-        self.slot, self.armed_offset = slot, offset
+        if slot - self.fired < self.period / 2:
+            slot += self.period  # this round has flushed: one flush a round, whatever the offset
+        self.armed_offset, self.measured = offset, bool(self.delays)
         self.timer = self.node.after(slot - now, self.tick)
 
     def rearm(self) -> None:
-        """Move the pending tick to where the current offset puts it."""
+        """Move the pending tick to where the current offset puts it.
+
+        A hub that flushed before it had measured any delay flushed too early
+        for its leaves, so that round may flush again.
+        """
         if self.timer is not None:
             self.timer.cancel()
-        self.slot = -math.inf
+        if not self.measured:
+            self.fired = -math.inf
         self.arm()
 
     def tick(self) -> None:
+        self.fired = time.time()
         self.flush()
         self.arm()
 
