@@ -24,24 +24,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-CHALLENGE_FLAGS = [
-    "-w",
-    "g-counter",
-    "--node-count",
-    "3",
-    "--rate",
-    "100",
-    "--time-limit",
-    "20",
-    "--nemesis",
-    "partition",
-]
+from glome.challenges import BY_ID, command_line
+
+CHALLENGE = BY_ID["4"]
 
 
 def run_once(binary: str, seed: int, extra: list[str]) -> dict:
     """One ``glome test`` run; its results.json."""
-    command = [sys.executable, "-m", "glome", "test", *CHALLENGE_FLAGS, "--bin", binary]
-    command += ["--seed", str(seed), *extra]
+    args = command_line(CHALLENGE, CHALLENGE.runs[0], binary)
+    command = [sys.executable, "-m", "glome", "test", *args, "--seed", str(seed), *extra]
     with tempfile.TemporaryDirectory(prefix="counter-msgs-") as scratch:
         subprocess.run(command, cwd=scratch, capture_output=True, check=False)
         return json.loads((Path(scratch) / "store" / "latest" / "results.json").read_text())
@@ -57,7 +48,8 @@ def main() -> int:
     if binary is None:
         print("glome-counter is not on PATH: pip install -e . first", file=sys.stderr)
         return 2
-    print("glome test " + " ".join([*CHALLENGE_FLAGS, "--bin", binary, "--seed N", *args.extra]))
+    shown = command_line(CHALLENGE, CHALLENGE.runs[0], binary)
+    print("glome test " + " ".join([*shown, "--seed", "N", *args.extra]))
     figures, valid = [], 0
     for seed in range(args.first_seed, args.first_seed + args.runs):
         results = run_once(binary, seed, args.extra)

@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glome.bench.services import SeqKV, kv_apply
+from glome.challenges import BY_ID, command_line
 from glome.nodes.counter import (
     GOSSIP_INTERVAL,
     KEY_PREFIX,
@@ -38,6 +39,7 @@ from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violati
 
 COUNTER = str(Path(sys.executable).parent / "glome-counter")
 SCHEMAS = RESPONSE_SCHEMAS["g-counter"]
+CHALLENGE = BY_ID["4"]
 #: time for every answered add to be written and reach every peer, with slack
 SETTLE = WRITE_BEHIND_INTERVAL + 2 * GOSSIP_INTERVAL + 0.5
 #: the node's command-line arguments for each way of answering adds
@@ -420,10 +422,12 @@ def test_merge_is_a_join(a, b, c):
 # --- the bench: the challenge's command and its latency variants ------------------
 
 
-def run_challenge(cwd: Path, *extra: str, time_limit: int = 20) -> dict[str, Any]:
-    command = [sys.executable, "-m", "glome", "test", "-w", "g-counter", "--bin", COUNTER]
-    command += ["--node-count", "3", "--rate", "100", "--time-limit", str(time_limit)]
-    command += ["--nemesis", "partition", *extra]
+def run_challenge(cwd: Path, *extra: str, time_limit: int | None = None) -> dict[str, Any]:
+    """Challenge 4's exact command line (optionally shortened), then ``extra``."""
+    args = command_line(CHALLENGE, CHALLENGE.runs[0], COUNTER)
+    if time_limit is not None:
+        args[args.index("--time-limit") + 1] = str(time_limit)
+    command = [sys.executable, "-m", "glome", "test", *args, *extra]
     run = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=100)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads((cwd / "store" / "latest" / "results.json").read_text())
@@ -444,7 +448,7 @@ def assert_exact_total(results: dict[str, Any]) -> None:
 def test_challenge_command(tmp_path):
     results = run_challenge(tmp_path, "--seed", "4")
     assert_exact_total(results)
-    assert results["net"]["servers"]["msgs-per-op"] <= 1.0
+    assert results["net"]["servers"]["msgs-per-op"] <= CHALLENGE.targets.msgs_per_op
     journal = (tmp_path / "store" / "latest" / "net-journal.jsonl").read_text().splitlines()
     sent = [event[3] for event in map(json.loads, journal) if event[1] == "send"]
     writers = {m["src"] for m in sent if m["dest"] == "seq-kv" and m["body"]["type"] == "cas"}
