@@ -1,0 +1,241 @@
+"""Challenges 5a-5c, kafka: a replicated append-only log per key.
+
+Fast mode (the default) answers every client request from local state, so
+no request waits on the network, and spends server messages only on one
+batched gossip stream between each pair of nodes.
+
+**Offsets.** Offsets may be sparse (spec 5.6), so node i of n allocates from
+its own residue class: i, i + n, i + 2n, ... One counter serves all keys, so
+a node's *frontier* F (the next offset it will allocate) bounds every future
+send it acknowledges, whatever the key. A node never allocates below an
+offset it has seen from a peer (it moves its counter past every entry it
+learns of), so offsets of one key grow with the order nodes hear of each
+other's sends.
+
+**Gossip.** Each node keeps its own entries in allocation order and sends a
+peer, whenever there is news, the suffix that peer has not acknowledged
+together with its frontier and its acknowledgement of the peer's entries.
+A frontier is adopted only from a message whose entries start at or before
+what the receiver already holds, so the receiver then holds every entry of
+that peer below the frontier. Messages lost to partitions are resent until
+acknowledged; duplicates and reordering are harmless.
+
+**Polls see only the stable prefix.** Offsets below B = min over all nodes
+of their frontier (as known here) can gain no new entry anywhere, and this
+node holds every entry below B. A poll returns, per key, every entry from
+the requested offset up to B. Polls therefore never skip an offset that
+later fills in, never go back, and never return a message twice; a poll may
+lag by a gossip round trip, which the checker allows (it measures it as
+realtime lag). During a partition sends and polls stay available; polls
+just stop advancing until the partition heals.
+
+**Committed offsets** only steer where a consumer resumes after an assign;
+an older value only makes it re-read, so they are kept per node, merged by
+maximum, and gossiped best-effort.
+
+The mode is the first positional argument or ``GLOME_KAFKA_MODE``; ``kv``
+keeps the log in lin-kv (see ``KvLog``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from bisect import bisect_left, insort
+from typing import Any
+
+from glome.node import Message, Node
+
+FAST = "fast"
+KV = "kv"
+MODES = (FAST, KV)
+GOSSIP_INTERVAL_S = 0.05
+
+
+class KeyLog:
+    """One key's entries: offsets kept sorted, messages by offset."""
+
+    __slots__ = ("messages", "offsets")
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.messages: dict[int, Any] = {}
+
+    def add(self, offset: int, message: Any) -> None:
+        if offset in self.messages:
+            return
+        self.messages[offset] = message
+        if not self.offsets or offset > self.offsets[-1]:
+            self.offsets.append(offset)
+        else:
+            insort(self.offsets, offset)
+
+    def read(self, start: int, bound: int) -> list[list[Any]]:
+        """Entries with start <= offset < bound, in offset order."""
+        offsets = self.offsets
+        first = bisect_left(offsets, start)
+        last = bisect_left(offsets, bound, first)
+        return [[offset, self.messages[offset]] for offset in offsets[first:last]]
+
+
+class Peer:
+    """What this node knows about one peer and what it owes it."""
+
+    __slots__ = ("acked", "commits", "frontier", "heard", "owes_ack", "sent_frontier")
+
+    def __init__(self) -> None:
+        self.frontier = 0  # the peer allocates nothing below this any more
+        self.heard = 0  # how many of the peer's own entries this node holds
+        self.acked = 0  # how many of this node's own entries the peer holds
+        self.sent_frontier = -1
+        self.owes_ack = True
+        self.commits: dict[str, int] = {}  # commits not yet sent to this peer
+
+
+class FastLog:
+    """The fast mode state machine, driven by the handlers in ``build``."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.logs: dict[str, KeyLog] = {}
+        self.own: list[list[Any]] = []  # [offset, key, message] in allocation order
+        self.commits: dict[str, int] = {}
+        self.peers: dict[str, Peer] = {}
+        self.stride = 1
+        self.next_offset = 0
+
+    def start(self) -> None:
+        ids = self.node.ids
+        self.stride = len(ids)
+        self.next_offset = ids.index(self.node.id)
+        self.peers = {peer: Peer() for peer in ids if peer != self.node.id}
+        if self.peers:
+            self.node.every(GOSSIP_INTERVAL_S, self.gossip)
+
+    def _log(self, key: str) -> KeyLog:
+        log = self.logs.get(key)
+        if log is None:
+            log = self.logs[key] = KeyLog()
+        return log
+
+    def _move_past(self, offset: int) -> None:
+        """Never allocate at or below an offset seen elsewhere."""
+        if offset >= self.next_offset:
+            steps = (offset - self.next_offset) // self.stride + 1
+            self.next_offset += steps * self.stride
+
+    def stable_bound(self) -> int:
+        bound = self.next_offset
+        for peer in self.peers.values():
+            bound = min(bound, peer.frontier)
+        return bound
+
+    # -- client requests -------------------------------------------------------
+    def send(self, key: str, message: Any) -> int:
+        offset = self.next_offset
+        self.next_offset += self.stride
+        self.own.append([offset, key, message])
+        self._log(key).add(offset, message)
+        return offset
+
+    def poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
+        bound = self.stable_bound()
+        found = {}
+        for key, start in offsets.items():
+            log = self.logs.get(key)
+            if log is not None:
+                entries = log.read(start, bound)
+                if entries:
+                    found[key] = entries
+        return found
+
+    def commit(self, offsets: dict[str, int]) -> None:
+        for key, offset in offsets.items():
+            if offset > self.commits.get(key, -1):
+                self.commits[key] = offset
+                for peer in self.peers.values():
+                    peer.commits[key] = offset
+
+    def committed(self, keys: list[str]) -> dict[str, int]:
+        return {key: self.commits[key] for key in keys if key in self.commits}
+
+    # -- gossip ----------------------------------------------------------------
+    def gossip(self) -> None:
+        for name, peer in self.peers.items():
+            unacked = len(self.own) > peer.acked
+            if not (unacked or peer.owes_ack or peer.commits):
+                if peer.sent_frontier == self.next_offset:
+                    continue
+            body = {
+                "type": "gossip",
+                "from": peer.acked,
+                "entries": self.own[peer.acked :],
+                "frontier": self.next_offset,
+                "ack": peer.heard,
+            }
+            if peer.commits:
+                body["commits"] = peer.commits
+                peer.commits = {}
+            peer.sent_frontier = self.next_offset
+            peer.owes_ack = False
+            self.node.send(name, body)
+
+    def receive(self, sender: str, body: dict[str, Any]) -> None:
+        peer = self.peers[sender]
+        peer.acked = max(peer.acked, body["ack"])
+        entries = body["entries"]
+        start = body["from"]
+        if entries:
+            peer.owes_ack = True
+        if start <= peer.heard:
+            for offset, key, message in entries[peer.heard - start :]:
+                self._log(key).add(offset, message)
+                self._move_past(offset)
+            peer.heard = max(peer.heard, start + len(entries))
+            peer.frontier = max(peer.frontier, body["frontier"])
+        for key, offset in body.get("commits", {}).items():
+            if offset > self.commits.get(key, -1):
+                self.commits[key] = offset
+
+
+def build(mode: str = FAST) -> Node:
+    if mode != FAST:
+        raise ValueError(f"unknown kafka mode {mode!r} (modes: {', '.join(MODES)})")
+    node = Node()
+    log = FastLog(node)
+    node.on_init(log.start)
+
+    @node.on("send")
+    def send(msg: Message) -> dict[str, Any]:
+        body = msg["body"]
+        return {"type": "send_ok", "offset": log.send(body["key"], body["msg"])}
+
+    @node.on("poll")
+    def poll(msg: Message) -> dict[str, Any]:
+        return {"type": "poll_ok", "msgs": log.poll(msg["body"]["offsets"])}
+
+    @node.on("commit_offsets")
+    def commit_offsets(msg: Message) -> dict[str, Any]:
+        log.commit(msg["body"]["offsets"])
+        return {"type": "commit_offsets_ok"}
+
+    @node.on("list_committed_offsets")
+    def list_committed_offsets(msg: Message) -> dict[str, Any]:
+        return {"type": "list_committed_offsets_ok", "offsets": log.committed(msg["body"]["keys"])}
+
+    @node.on("gossip")
+    def gossip(msg: Message) -> None:
+        log.receive(msg["src"], msg["body"])
+
+    return node
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    mode = args[0] if args else os.environ.get("GLOME_KAFKA_MODE", FAST)
+    try:
+        node = build(mode)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return node.run()
