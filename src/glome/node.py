@@ -49,6 +49,7 @@ import itertools
 import math
 import os
 import re
+import secrets
 import select
 import sys
 import time
@@ -242,7 +243,9 @@ class Node:
         self._async_handlers: dict[str, Handler] = {}
         self._init_hooks: list[Callable[[], Any]] = []
         self._pending: dict[int, tuple[Future, Timer]] = {}
-        self._msg_ids = itertools.count(1)
+        # A random start keeps a restarted process (same node id) from taking a late
+        # reply meant for its predecessor as the answer to one of its own requests.
+        self._msg_ids = itertools.count(1 + secrets.randbits(31))
         self._timers: list[tuple[float, int, Timer]] = []
         self._timer_order = itertools.count()
         self._cancelled_timers = 0
