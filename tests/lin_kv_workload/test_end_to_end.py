@@ -1,0 +1,63 @@
+"""``glome test -w lin-kv`` end to end: a node that forwards to Maelstrom's
+lin-kv service passes, one that serves reads from a stale cache is caught,
+and a concurrency that is not a multiple of 2n aborts the test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PROXY = str(Path(__file__).resolve().parent / "nodes" / "lin_kv_proxy.py")
+
+
+def lin_kv_test(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """Two proxy nodes for 3 s at 60 ops/s, with more options."""
+    command = [sys.executable, "-m", "glome", "test", "-w", "lin-kv", "--bin", PROXY]
+    command += ["--node-count", "2", "--time-limit", "3", "--rate", "60", "--seed", "5", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def stored(cwd: Path, name: str) -> list | dict:
+    path = cwd / "store" / "latest" / name
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in path.read_text().splitlines()]
+    return json.loads(path.read_text())
+
+
+def test_a_linearizable_store_passes(tmp_path):
+    run = lin_kv_test(tmp_path, "--concurrency", "4n")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.stdout.rstrip().endswith("Everything looks good! ヽ(‘ー`)ノ")
+    results = stored(tmp_path, "results.json")
+    workload = results["workload"]
+    assert workload["valid?"] is True and workload["failures"] == []
+    assert {"0", "1"} <= set(workload["results"])  # two groups, two keys
+    for f in ("read", "write", "cas"):
+        assert results["stats"]["by-f"][f]["ok-count"] > 0
+    history = stored(tmp_path, "history.jsonl")
+    readers = {op["process"] % 8 for op in history if op["f"] == "read"}
+    assert readers == {0, 1}  # only the first n threads of the first group read
+    keys = {op["value"][0] for op in history if op["f"] == "write"}
+    assert keys <= {0, 1}
+    assert (tmp_path / "store" / "latest" / "independent" / "1" / "results.edn").exists()
+
+
+def test_stale_reads_are_not_linearizable(tmp_path):
+    run = lin_kv_test(tmp_path, "--concurrency", "2n", "--", "--stale-reads")
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.stdout.rstrip().endswith("Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
+    workload = stored(tmp_path, "results.json")["workload"]
+    assert workload["valid?"] is False
+    assert workload["failures"] == [0]
+    analysis = workload["results"]["0"]["linearizable"]
+    assert analysis["valid?"] is False and analysis["op"]["f"] == "read"
+    assert (tmp_path / "store" / "latest" / "independent" / "0" / "linear.svg").exists()
+
+
+def test_concurrency_not_a_multiple_of_2n_aborts_with_255(tmp_path):
+    run = lin_kv_test(tmp_path, "--concurrency", "6")
+    assert run.returncode == 255
+    assert "--concurrency must be a positive multiple of 4; it is 6" in run.stderr
+    assert not (tmp_path / "store").exists()  # aborted before any node started
