@@ -50,9 +50,8 @@ before any write of this process, so the count continues on top of it;
 (c) a restarted process reads its key when the first client request arrives
 (by then the test, and so seq-kv, is up) and gets its predecessor's last
 value, never an older one; an absent key means no count was ever stored.
-(One caveat for restarts, which Maelstrom never does: the runtime numbers
-requests from 1 in every process, so a reply to a predecessor's request that
-arrives after the restart could be taken for the answer to one of ours.)
+(The runtime starts each process's request ids at a random offset, so a late
+reply to a predecessor's request is not taken for the answer to one of ours.)
 Stale reads of *other* nodes' keys are never needed: nodes never read them.
 
 **Gossip (convergence).** Nodes push the vector to each other, not through
