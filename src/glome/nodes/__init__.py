@@ -13,6 +13,8 @@ from importlib import import_module
 NODES: dict[str, str] = {
     "echo": "glome.nodes.echo:main",
     "unique-ids": "glome.nodes.unique_ids:main",
+    "broadcast": "glome.nodes.broadcast:main",
+    "counter": "glome.nodes.counter:main",
 }
 
 USAGE_EXIT = 254
