@@ -162,10 +162,9 @@ class FastLog:
     # -- gossip ----------------------------------------------------------------
     def gossip(self) -> None:
         for name, peer in self.peers.items():
-            unacked = len(self.own) > peer.acked
-            if not (unacked or peer.owes_ack or peer.commits):
-                if peer.sent_frontier == self.next_offset:
-                    continue
+            news = len(self.own) > peer.acked or peer.owes_ack or peer.commits
+            if not news and peer.sent_frontier == self.next_offset:
+                continue
             body = {
                 "type": "gossip",
                 "from": peer.acked,
