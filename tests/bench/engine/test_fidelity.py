@@ -48,3 +48,18 @@ def test_flooding_loses_values_under_partitions(tmp_path):
     results = run_broadcast(tmp_path, "--time-limit", "20", "--nemesis", "partition", "--seed", "1")
     assert results["workload"]["lost-count"] > 0
     assert results["valid?"] is False
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_grid_stable_latencies_match_maelstrom(tmp_path):
+    """Maelstrom's guide, 25 nodes, grid, --latency 100: {0.5 452, 0.95 656, 0.99 748, 1 791}.
+
+    These depend on which node each op goes to (Jepsen hands ops to workers
+    round-robin) and on the hop count across the grid, so they check the
+    generator and the network together. Allowed: ±15 %.
+    """
+    args = ["--time-limit", "20", "--rate", "100", "--node-count", "25", "--latency", "100"]
+    latencies = run_broadcast(tmp_path, *args, "--seed", "5")["workload"]["stable-latencies"]
+    for quantile, published in (("0.5", 452), ("0.95", 656), ("1", 791)):
+        assert abs(latencies[quantile] - published) <= 0.15 * published, (quantile, latencies)
