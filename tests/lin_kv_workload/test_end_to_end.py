@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
+
+import pytest
 
 PROXY = str(Path(__file__).resolve().parent / "nodes" / "lin_kv_proxy.py")
 
 
 def lin_kv_test(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """Two proxy nodes for 3 s at 60 ops/s, with more options."""
+    """Two proxy nodes for 3 s at 60 ops/s, unless later options say otherwise."""
     command = [sys.executable, "-m", "glome", "test", "-w", "lin-kv", "--bin", PROXY]
     command += ["--node-count", "2", "--time-limit", "3", "--rate", "60", "--seed", "5", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=60)
@@ -61,3 +64,26 @@ def test_concurrency_not_a_multiple_of_2n_aborts_with_255(tmp_path):
     assert run.returncode == 255
     assert "--concurrency must be a positive multiple of 4; it is 6" in run.stderr
     assert not (tmp_path / "store").exists()  # aborted before any node started
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+def test_groups_leave_a_key_after_20_processes(tmp_path):
+    """Every other write or cas goes unanswered, so each writer thread changes
+    process about once a second; group 1's two writers exhaust key 1 in ~10 s."""
+    run = lin_kv_test(
+        tmp_path,
+        *("--node-count", "1", "--concurrency", "4", "--time-limit", "14", "--rate", "100"),
+        *("--", "--mute-every", "2"),
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert stored(tmp_path, "results.json")["stats"]["info-count"] > 0
+    processes_by_key: dict[int, set[int]] = defaultdict(set)
+    for op in stored(tmp_path, "history.jsonl"):
+        if op["type"] == "invoke":
+            processes_by_key[op["value"][0]].add(op["process"])
+    assert all(len(processes) <= 20 for processes in processes_by_key.values())
+    assert len(processes_by_key[1]) >= 19
+    later_keys = [key for key in processes_by_key if key >= 2]
+    assert later_keys
+    assert all(process % 4 in (2, 3) for key in later_keys for process in processes_by_key[key])

@@ -4,9 +4,12 @@
 As it stands it is linearizable: the service applies every request to one
 copy. ``--stale-reads`` breaks it on purpose: a node answers a read from its
 own cache (what it last wrote, cas'ed or read of that key) and asks the
-service only on a miss, so it never sees another node's later writes.
+service only on a miss, so it never sees another node's later writes. ``--mute-every N`` keeps it
+correct but leaves every Nth write or cas unanswered after the service has
+applied it, so clients time out and record it as indeterminate (``info``).
 """
 
+import itertools
 import sys
 
 from glome.kv import KV, LIN_KV
@@ -14,8 +17,17 @@ from glome.node import Node
 
 node = Node()
 store = KV(node, LIN_KV)
-stale_reads = "--stale-reads" in sys.argv[1:]
+args = sys.argv[1:]
+stale_reads = "--stale-reads" in args
+mute_every = int(args[args.index("--mute-every") + 1]) if "--mute-every" in args else 0
+updates = itertools.count(1)
 cache: dict = {}
+
+
+def answer(body: dict) -> dict | None:
+    """The reply to a write or cas, or None for one that is muted."""
+    muted = mute_every and next(updates) % mute_every == 0
+    return None if muted else body
 
 
 @node.on("read")
@@ -31,7 +43,7 @@ async def write(msg):
     body = msg["body"]
     await store.write(body["key"], body["value"])
     cache[body["key"]] = body["value"]
-    return {"type": "write_ok"}
+    return answer({"type": "write_ok"})
 
 
 @node.on("cas")
@@ -39,7 +51,7 @@ async def cas(msg):
     body = msg["body"]
     await store.cas(body["key"], body["from"], body["to"])
     cache[body["key"]] = body["to"]
-    return {"type": "cas_ok"}
+    return answer({"type": "cas_ok"})
 
 
 if __name__ == "__main__":
