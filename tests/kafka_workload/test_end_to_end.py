@@ -1,0 +1,52 @@
+"""The kafka workload end to end: ``glome test -w kafka`` against one-node logs with faults.
+
+Each deliberately broken log must make the run invalid with the anomaly its
+fault produces; the same log without a fault is the control and must pass.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FAULTY_LOG = Path(__file__).resolve().parents[1] / "nodes" / "kafka_nodes" / "faulty_log.py"
+QUICK = ["--node-count", "1", "--concurrency", "2n", "--time-limit", "3", "--rate", "200"]
+
+
+def run_kafka(cwd: Path, bin_path: Path, flags: list[str], *node_args: str) -> dict:
+    command = [sys.executable, "-m", "glome", "test", "-w", "kafka", "--bin", str(bin_path)]
+    command += [*flags, "--seed", "3", *node_args]
+    subprocess.run(command, cwd=cwd, capture_output=True, timeout=100, check=False)
+    return json.loads((cwd / "store" / "latest" / "results.json").read_text())
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("duplicate-offset", "inconsistent-offsets"),
+        ("skip-offset", "int-poll-skip"),
+        ("lose-write", "lost-write"),
+        ("rewind", "nonmonotonic-poll"),
+    ],
+)
+def test_a_broken_log_fails_with_its_anomaly(tmp_path, fault, expected):
+    results = run_kafka(tmp_path, FAULTY_LOG, QUICK, fault)
+    workload = results["workload"]
+    assert results["valid?"] is False
+    assert expected in workload["bad-error-types"], workload["error-types"]
+    assert workload[expected]["count"] > 0
+
+
+def test_the_same_log_without_a_fault_passes(tmp_path):
+    results = run_kafka(tmp_path, FAULTY_LOG, QUICK, "none")
+    workload = results["workload"]
+    assert workload["error-types"] == []
+    assert results["valid?"] is True
+    by_f = results["stats"]["by-f"]
+    assert by_f["send"]["ok-count"] > 100
+    assert by_f["poll"]["ok-count"] > 100
+    assert by_f["crash"]["info-count"] >= 2  # one per worker in the final phase
