@@ -84,13 +84,12 @@ class Peer:
 class Store:
     """The replica: versions, the Lamport clock, and the replication state per peer."""
 
-    def __init__(self, node_id: str, node_ids: list[str]) -> None:
+    def __init__(self, node_id: str, node_ids: list[str], now: float) -> None:
         self.index = node_ids.index(node_id)
         self.n = len(node_ids)
         self.versions: dict[Any, Version] = {}
         self.clock = 0
         self.writes = 0  # how many of our transactions wrote something
-        now = time.monotonic()
         self.peers = {peer: Peer(now) for peer in node_ids if peer != node_id}
 
     def execute(self, txn: list[list[Any]]) -> list[list[Any]]:
@@ -174,7 +173,7 @@ def build(interval: float = DEFAULT_INTERVAL) -> Node:
 
     @node.on_init
     def start() -> None:
-        state["store"] = Store(node.id, node.ids)
+        state["store"] = Store(node.id, node.ids, time.monotonic())
         if len(node.ids) > 1:
             node.every(interval, replicate)
 
