@@ -47,8 +47,8 @@ def group_size(node_count: int, concurrency: int) -> int:
     size = 2 * node_count
     if concurrency < size or concurrency % size:
         raise ConcurrencyRule(
-            f"lin-kv runs each key on a group of {size} worker threads (twice the "
-            f"{node_count} nodes), so --concurrency must be a positive multiple of {size}; it is "
+            f"lin-kv works each key with a group of 2n = {size} worker threads ({node_count} "
+            f"nodes), so --concurrency must be a positive multiple of {size}; it is "
             f"{concurrency}. Use e.g. --concurrency 2n."
         )
     if size > PROCESS_LIMIT:
