@@ -41,15 +41,21 @@ from __future__ import annotations
 
 import os
 import sys
+import zlib
 from bisect import bisect_left, insort
 from typing import Any
 
-from glome.node import Message, Node
+from glome.errors import PreconditionFailed, RPCError, Timeout
+from glome.kv import KV as KVStore
+from glome.kv import LIN_KV
+from glome.node import Future, Message, Node
 
 FAST = "fast"
 KV = "kv"
 MODES = (FAST, KV)
 GOSSIP_INTERVAL_S = 0.05
+COMMIT_FLUSH_S = 0.5
+APPEND_ATTEMPTS = 5
 
 
 class KeyLog:
@@ -197,7 +203,187 @@ class FastLog:
                 self.commits[key] = offset
 
 
+class KeyWriter:
+    """The owner's view of one key in kv mode: the log lin-kv holds, and sends waiting."""
+
+    __slots__ = ("log", "waiting", "writing")
+
+    def __init__(self) -> None:
+        self.log: list[list[Any]] = []  # exactly the value of log/<key> in lin-kv
+        self.waiting: list[tuple[Any, Future]] = []
+        self.writing = False
+
+
+class KvLog:
+    """kv mode: each key's log is one lin-kv value written only by the key's owner.
+
+    The owner (fixed by a hash of the key) is the single writer of
+    ``log/<key>``, so its offsets are dense and its cas never races another
+    node; sends that arrive while a write is in flight join the next one
+    (group commit), so a key costs one cas per batch, not per send. A cas that
+    timed out may still land later: the owner then reads the key back, and a
+    value equal to the attempted one means the batch is in; anything else is
+    the new base for a retry of the same batch, which builds the same value
+    again, so a late first attempt and its retry never both append.
+    Other nodes forward sends and polls of a key to its owner, whose copy is
+    exactly what lin-kv holds. Committed offsets only steer where a consumer
+    resumes after an assign, so each node merges them by maximum and writes
+    the changed ones to ``commit/<key>`` every ``COMMIT_FLUSH_S``.
+    """
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.store = KVStore(node, LIN_KV)
+        self.keys: dict[str, KeyWriter] = {}
+        self.commits: dict[str, int] = {}
+        self.dirty: set[str] = set()
+
+    def start(self) -> None:
+        self.node.every(COMMIT_FLUSH_S, self.flush_commits)
+
+    def owner(self, key: str) -> str:
+        ids = self.node.ids
+        return ids[zlib.crc32(key.encode()) % len(ids)]
+
+    def _writer(self, key: str) -> KeyWriter:
+        writer = self.keys.get(key)
+        if writer is None:
+            writer = self.keys[key] = KeyWriter()
+        return writer
+
+    # -- sends -------------------------------------------------------------------
+    async def send(self, key: str, message: Any) -> int:
+        owner = self.owner(key)
+        if owner != self.node.id:
+            reply = await self.node.rpc(owner, {"type": "owner_send", "key": key, "msg": message})
+            return reply["offset"]
+        writer = self._writer(key)
+        done = Future()
+        writer.waiting.append((message, done))
+        if not writer.writing:
+            self.node.spawn(self._write(key, writer))
+        return await done
+
+    async def _write(self, key: str, writer: KeyWriter) -> None:
+        writer.writing = True
+        try:
+            while writer.waiting:
+                batch, writer.waiting = writer.waiting, []
+                offsets = await self._append(key, writer, [message for message, _ in batch])
+                for (_, done), offset in zip(batch, offsets, strict=True):
+                    done.set_result(offset)
+        except Exception as error:  # the batch's outcome is unknown: its sends end info
+            for _, done in batch:
+                done.set_exception(error)
+        finally:
+            writer.writing = False
+        if writer.waiting:
+            self.node.spawn(self._write(key, writer))
+
+    async def _append(self, key: str, writer: KeyWriter, messages: list[Any]) -> list[int]:
+        name = f"log/{key}"
+        for _ in range(APPEND_ATTEMPTS):
+            base = writer.log
+            wanted = base + [[len(base) + index, message] for index, message in enumerate(messages)]
+            try:
+                await self.store.cas(name, base, wanted, create_if_not_exists=not base)
+            except (PreconditionFailed, Timeout):
+                writer.log = await self.store.read(name, default=[])
+                if writer.log != wanted:
+                    continue
+            writer.log = wanted
+            return [offset for offset, _ in wanted[len(base) :]]
+        raise Timeout(f"could not append to {name}")
+
+    # -- polls -------------------------------------------------------------------
+    def local_poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
+        found = {}
+        for key, start in offsets.items():
+            writer = self.keys.get(key)
+            if writer is not None and len(writer.log) > max(start, 0):
+                found[key] = writer.log[max(start, 0) :]
+        return found
+
+    async def poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
+        by_owner: dict[str, dict[str, int]] = {}
+        for key, start in offsets.items():
+            by_owner.setdefault(self.owner(key), {})[key] = start
+        found = self.local_poll(by_owner.pop(self.node.id, {}))
+        asks = [
+            self.node.rpc(owner, {"type": "owner_poll", "offsets": wanted})
+            for owner, wanted in by_owner.items()
+        ]
+        for reply in await self.node.gather(*asks):
+            found.update(reply["msgs"])
+        return found
+
+    # -- committed offsets ----------------------------------------------------------
+    def commit(self, offsets: dict[str, int]) -> None:
+        for key, offset in offsets.items():
+            if offset > self.commits.get(key, -1):
+                self.commits[key] = offset
+                self.dirty.add(key)
+
+    async def flush_commits(self) -> None:
+        dirty, self.dirty = self.dirty, set()
+        writes = [
+            self.node.spawn(self.store.write(f"commit/{key}", self.commits[key])) for key in dirty
+        ]
+        try:
+            await self.node.gather(*writes)
+        except RPCError:
+            self.dirty |= dirty
+
+    async def committed(self, keys: list[str]) -> dict[str, int]:
+        stored = await self.node.gather(
+            *(self.node.spawn(self.store.read(f"commit/{key}", default=-1)) for key in keys)
+        )
+        merged = {
+            key: max(value, self.commits.get(key, -1))
+            for key, value in zip(keys, stored, strict=True)
+        }
+        return {key: offset for key, offset in merged.items() if offset >= 0}
+
+
+def build_kv() -> Node:
+    node = Node()
+    log = KvLog(node)
+    node.on_init(log.start)
+
+    @node.on("send")
+    async def send(msg: Message) -> dict[str, Any]:
+        body = msg["body"]
+        return {"type": "send_ok", "offset": await log.send(body["key"], body["msg"])}
+
+    @node.on("owner_send")
+    async def owner_send(msg: Message) -> dict[str, Any]:
+        body = msg["body"]
+        return {"type": "owner_send_ok", "offset": await log.send(body["key"], body["msg"])}
+
+    @node.on("poll")
+    async def poll(msg: Message) -> dict[str, Any]:
+        return {"type": "poll_ok", "msgs": await log.poll(msg["body"]["offsets"])}
+
+    @node.on("owner_poll")
+    def owner_poll(msg: Message) -> dict[str, Any]:
+        return {"type": "owner_poll_ok", "msgs": log.local_poll(msg["body"]["offsets"])}
+
+    @node.on("commit_offsets")
+    def commit_offsets(msg: Message) -> dict[str, Any]:
+        log.commit(msg["body"]["offsets"])
+        return {"type": "commit_offsets_ok"}
+
+    @node.on("list_committed_offsets")
+    async def list_committed_offsets(msg: Message) -> dict[str, Any]:
+        offsets = await log.committed(msg["body"]["keys"])
+        return {"type": "list_committed_offsets_ok", "offsets": offsets}
+
+    return node
+
+
 def build(mode: str = FAST) -> Node:
+    if mode == KV:
+        return build_kv()
     if mode != FAST:
         raise ValueError(f"unknown kafka mode {mode!r} (modes: {', '.join(MODES)})")
     node = Node()
