@@ -239,8 +239,23 @@ class Scheduler:
         self.phase = "recovery"
         await sleep_until(self.loop, monotonic_ns() + RECOVERY_S * SECOND)
         self.phase = "final"
-        for worker in self.workers:
-            op = self.workload.final_op(worker.thread)
-            if op is not None:
-                self._start(worker, op)
+        timeout_s = self.workload.final_phase_timeout_s
+        cutoff = None if timeout_s is None else monotonic_ns() + int(timeout_s * SECOND)
+        streams = [spawn(self.loop, self._final_ops(worker, cutoff)) for worker in self.workers]
+        await gather(self.loop, streams)
         await self._all_idle()
+
+    async def _final_ops(self, worker: Worker, cutoff: int | None) -> None:
+        """One worker's final ops, one after another, until the workload has no more
+        for it or the phase's time limit passes (ops in flight then still complete)."""
+        while True:
+            delay_s = self.workload.final_delay(worker.thread)
+            if delay_s > 0:
+                await sleep_until(self.loop, monotonic_ns() + int(delay_s * SECOND))
+            if cutoff is not None and monotonic_ns() >= cutoff:
+                return
+            op = self.workload.final_op(worker.thread)
+            if op is None:
+                return
+            worker.busy = True
+            await self._perform(worker, op)

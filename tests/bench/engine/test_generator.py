@@ -3,6 +3,7 @@ replacement, the nemesis flip-flop and the final phase, on the real loop."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -45,7 +46,7 @@ class Scripted(Workload):
         return {"f": "op", "value": None}
 
     def final_op(self, thread):
-        return {"f": "read", "final?": True, "value": None}
+        return self.once_per_thread(thread, {"f": "read", "final?": True, "value": None})
 
     async def invoke(self, client, node, op):
         self.clients.append((op["process"], client.id))
@@ -173,3 +174,50 @@ def test_final_phase_heals_waits_and_reads_once_per_worker(monkeypatch):
     first_final = min(i for i, op in enumerate(ops) if op.get("final?"))
     assert heal < first_final
     assert ops[first_final]["time"] - ops[heal]["time"] >= 50_000_000
+
+
+class RepeatedFinals(Scripted):
+    """Each worker performs final ops until it has done ``per_worker`` of them,
+    ``gap_s`` apart, within a final phase limited to ``timeout_s``."""
+
+    def __init__(self, loop, per_worker, gap_s=0.0, timeout_s=None):
+        super().__init__(loop, final=True)
+        self.per_worker = per_worker
+        self.gap_s = gap_s
+        self.final_phase_timeout_s = timeout_s
+        self.done = {}
+
+    def final_op(self, thread):
+        count = self.done.get(thread, 0)
+        if count >= self.per_worker:
+            return None
+        self.done[thread] = count + 1
+        return {"f": "read", "final?": True, "value": count}
+
+    def final_delay(self, thread):
+        return self.gap_s if self.done.get(thread) else 0.0
+
+
+def test_final_ops_repeat_per_worker_until_the_workload_is_done(monkeypatch):
+    monkeypatch.setattr(generator_module, "RECOVERY_S", 0.01)
+    loop = Loop()
+    ops = run(RepeatedFinals(loop, per_worker=3, gap_s=0.02), loop, concurrency=2, time_limit=0.1)
+    finals = invocations([op for op in ops if op.get("final?")])
+    for process in (0, 1):
+        mine = [op for op in finals if op["process"] == process]
+        assert [op["value"] for op in mine] == [0, 1, 2]
+        gaps = [b["time"] - a["time"] for a, b in itertools.pairwise(mine)]
+        assert min(gaps) >= 20_000_000
+
+
+def test_final_phase_timeout_stops_issuing_ops(monkeypatch):
+    monkeypatch.setattr(generator_module, "RECOVERY_S", 0.01)
+    loop = Loop()
+    workload = RepeatedFinals(loop, per_worker=10_000, gap_s=0.01, timeout_s=0.2)
+    start = monotonic_ns()
+    ops = run(workload, loop, concurrency=2, time_limit=0.1)
+    finals = invocations([op for op in ops if op.get("final?")])
+    assert 4 <= len(finals) <= 60  # ~20 per worker at most, never the 10,000 asked for
+    assert (monotonic_ns() - start) / 1e9 < 1.5
+    # every final op that was started also completed
+    assert len([op for op in ops if op.get("final?") and op["type"] == OK]) == len(finals)

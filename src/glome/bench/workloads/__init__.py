@@ -47,6 +47,7 @@ class Workload:
     def __init__(self, options: Any, rng: random.Random) -> None:
         self.options = options
         self.rng = rng
+        self._final_done: set[int] = set()
 
     def next_op(self, thread: int) -> Op:
         """The next main-phase op for worker ``thread``: a dict with ``f`` and ``value``.
@@ -57,9 +58,27 @@ class Workload:
         """
         raise NotImplementedError
 
+    #: seconds after which the final phase issues no more ops (None: no limit)
+    final_phase_timeout_s: float | None = None
+
     def final_op(self, thread: int) -> Op | None:
-        """The op worker ``thread`` performs in the final phase, if any."""
+        """The next final-phase op of worker ``thread``, or None when it has no more.
+
+        Called again each time that worker's previous final op completes, so a
+        workload can keep going until it has seen what it needs (kafka's polls).
+        """
         return None
+
+    def final_delay(self, thread: int) -> float:
+        """Seconds worker ``thread`` waits before asking for its next final op."""
+        return 0.0
+
+    def once_per_thread(self, thread: int, op: Op) -> Op | None:
+        """``op`` the first time ``thread`` asks, None afterwards: one final op each."""
+        if thread in self._final_done:
+            return None
+        self._final_done.add(thread)
+        return op
 
     async def setup(self, clients: dict[str, Client]) -> None:
         """Client setup, once per node with its setup client (broadcast sends topology)."""
@@ -97,8 +116,8 @@ class AddsAndReads(Workload):
 
     def final_op(self, thread: int) -> Op | None:
         if self.final_flagged:
-            return {"f": "read", "final?": True, "value": None}
-        return {"f": "read", "value": None}
+            return self.once_per_thread(thread, {"f": "read", "final?": True, "value": None})
+        return self.once_per_thread(thread, {"f": "read", "value": None})
 
 
 def mix(rng: random.Random, choices: list[Callable[[], Op]]) -> Op:

@@ -39,7 +39,7 @@ class Counter(Workload):
                 return op
 
     def final_op(self, thread: int) -> Op | None:
-        return {"f": "read", "final?": True, "value": None}
+        return self.once_per_thread(thread, {"f": "read", "final?": True, "value": None})
 
     async def invoke(self, client: Client, node: str, op: Op) -> Op:
         if op["f"] == "add":
