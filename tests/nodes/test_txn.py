@@ -28,6 +28,7 @@ from glome.bench import runner
 from glome.bench.options import parse_test_args
 from glome.bench.results import load_history
 from glome.bench.workloads.txn import RwRegister
+from glome.challenges import BY_ID, command_line
 from glome.nodes.txn import RETRANSMIT, Store
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
 
@@ -239,20 +240,18 @@ def challenge(nodes: int, model: str, partitions: bool, time_limit: str = "20") 
 @pytest.mark.slow
 @pytest.mark.timeout(200)
 @pytest.mark.parametrize(
-    ("nodes", "model", "partitions"),
-    [
-        (1, "read-uncommitted", False),
-        (2, "read-uncommitted", False),
-        (2, "read-uncommitted", True),
-        (2, "read-committed", True),
-    ],
+    ("challenge_id", "line"),
+    [("6a", 0), ("6b", 0), ("6b", 1), ("6c", 0)],
     ids=["6a", "6b", "6b-partition", "6c"],
 )
-def test_challenges(tmp_path, nodes, model, partitions):
-    results = bench(tmp_path, *challenge(nodes, model, partitions), "--seed", "3")
+def test_challenges(tmp_path, challenge_id, line):
+    """The exact command lines of challenges.py (6c with partitions truly on)."""
+    official = BY_ID[challenge_id]
+    flags = command_line(official, official.runs[line], str(BIN))[4:]  # after -w X --bin Y
+    results = bench(tmp_path, *flags, "--seed", "3")
     assert_totally_available(results)
     assert results["net"]["servers"]["msgs-per-op"] <= 1.0
-    if partitions:
+    if "partition" in flags:
         servers = results["net"]["servers"]
         assert servers["send-count"] > servers["recv-count"], "the partitions dropped nothing"
 
