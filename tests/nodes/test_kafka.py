@@ -160,10 +160,11 @@ def ok_fraction(results: dict) -> float:
     return sum(c["ok-count"] for c in by_f.values()) / sum(c["count"] for c in by_f.values())
 
 
-def test_a_short_partitioned_run_is_valid(tmp_path):
+@pytest.mark.parametrize("mode", ["fast", "kv"])
+def test_a_short_partitioned_run_is_valid(tmp_path, mode):
     flags = ["--node-count", "2", "--concurrency", "2n", "--time-limit", "4", "--rate", "300"]
     flags += ["--nemesis", "partition", "--nemesis-interval", "1"]
-    run_challenge(tmp_path, flags, seed=2)
+    run_challenge(tmp_path, flags, mode, seed=2)
 
 
 @pytest.mark.slow
@@ -182,3 +183,18 @@ def test_challenges_fast(tmp_path, flags):
     results = run_challenge(tmp_path, flags)
     assert ok_fraction(results) >= 0.9999
     assert results["net"]["servers"]["msgs-per-op"] <= 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(200)
+@pytest.mark.parametrize("nodes", ["1", "2"], ids=["5a", "5b"])
+def test_challenges_kv(tmp_path, nodes):
+    results = run_challenge(tmp_path, ["--node-count", nodes, *CHALLENGE], "kv")
+    assert ok_fraction(results) >= 0.9999
+    assert results["net"]["servers"]["msgs-per-op"] <= 4.0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(200)
+def test_kv_with_latency_and_five_nodes(tmp_path):
+    run_challenge(tmp_path, ["--node-count", "5", *CHALLENGE, "--latency", "50"], "kv")
