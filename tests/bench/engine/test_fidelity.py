@@ -36,7 +36,9 @@ def run_broadcast(cwd: Path, *args: str) -> dict:
     ids=["5-grid-relay-to-sender", "5-grid", "25-grid", "25-line"],
 )
 def test_msgs_per_op_matches_maelstrom(tmp_path, args, published):
-    results = run_broadcast(tmp_path, *args)
+    # msgs-per-op is (relays per broadcast) x (share of broadcasts among ops): a
+    # fixed seed fixes the op mix; a 2000-op run's share otherwise varies by ~2 %.
+    results = run_broadcast(tmp_path, "--seed", "3", *args)
     measured = results["net"]["servers"]["msgs-per-op"]
     assert abs(measured - published) <= 0.1 * published, (measured, published)
     assert results["workload"]["valid?"] is True
