@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from glome.nodes.kafka import FastLog, main
+from glome.errors import KeyDoesNotExist, PreconditionFailed, Timeout
+from glome.node import Future, Node, Task
+from glome.nodes.kafka import FastLog, KvLog, main
 
 BIN = Path(sys.executable).parent / "glome-kafka"
 
@@ -198,3 +200,69 @@ def test_challenges_kv(tmp_path, nodes):
 @pytest.mark.timeout(200)
 def test_kv_with_latency_and_five_nodes(tmp_path):
     run_challenge(tmp_path, ["--node-count", "5", *CHALLENGE, "--latency", "50"], "kv")
+
+
+# --- kv mode's single-writer appends ---------------------------------------------------
+
+
+class ScriptedServices:
+    """What KvLog uses of a Node, with lin-kv answered by hand: ``rpc`` returns a
+    pending future per request, kept in ``calls`` for the test to settle."""
+
+    def __init__(self) -> None:
+        self.id = "n0"
+        self.ids = ["n0"]
+        self.calls: list[tuple[dict, Future]] = []
+
+    def rpc(self, dest: str, body: dict, timeout: float = 1) -> Future:
+        future = Future()
+        self.calls.append((body, future))
+        return future
+
+    spawn = staticmethod(Task)
+    gather = staticmethod(Node.gather)
+
+
+def settle_next(services: ScriptedServices, reply: Any) -> dict:
+    body, future = services.calls.pop(0)
+    if isinstance(reply, Exception):
+        future.set_exception(reply)
+    else:
+        future.set_result(reply)
+    return body
+
+
+def test_kv_sends_waiting_on_a_write_share_the_next_cas():
+    services = ScriptedServices()
+    log = KvLog(services)
+    first = Task(log.send("k", "a"))
+    second, third = Task(log.send("k", "b")), Task(log.send("k", "c"))
+    cas = settle_next(services, {"type": "cas_ok"})
+    assert (cas["from"], cas["to"], cas["create_if_not_exists"]) == ([], [[0, "a"]], True)
+    batch = settle_next(services, {"type": "cas_ok"})
+    assert batch["to"] == [[0, "a"], [1, "b"], [2, "c"]]
+    assert [first.result(), second.result(), third.result()] == [0, 1, 2]
+    assert services.calls == []
+    assert log.local_poll({"k": 1}) == {"k": [[1, "b"], [2, "c"]]}
+
+
+def test_kv_a_timed_out_cas_that_landed_is_not_appended_again():
+    services = ScriptedServices()
+    log = KvLog(services)
+    sent = Task(log.send("k", "a"))
+    settle_next(services, Timeout("lost reply"))
+    read = settle_next(services, {"type": "read_ok", "value": [[0, "a"]]})
+    assert read == {"type": "read", "key": "log/k"}
+    assert sent.result() == 0
+    assert services.calls == []
+
+
+def test_kv_a_cas_that_did_not_land_is_retried_from_what_lin_kv_holds():
+    services = ScriptedServices()
+    log = KvLog(services)
+    sent = Task(log.send("k", "a"))
+    settle_next(services, PreconditionFailed("changed"))
+    settle_next(services, KeyDoesNotExist("absent"))
+    retry = settle_next(services, {"type": "cas_ok"})
+    assert (retry["from"], retry["to"]) == ([], [[0, "a"]])
+    assert sent.result() == 0
