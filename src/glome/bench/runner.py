@@ -12,6 +12,7 @@ import gc
 import itertools
 import os
 import random
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable
@@ -40,6 +41,8 @@ EXIT_CHECK_DELAY_NS = 50_000_000
 
 class TestAborted(Exception):
     """The run cannot reach analysis (init failed, a node crashed, setup failed): exit 255."""
+
+    __test__ = False  # not a pytest test class, despite the name
 
 
 def seeded(seed: int, concern: str) -> random.Random:
@@ -291,10 +294,18 @@ def analyze(
 
 
 def resolve_bin(path: str) -> str:
-    """Maelstrom runs the canonical absolute path of --bin."""
+    """Maelstrom runs the canonical absolute path of --bin.
+
+    Beyond Maelstrom, a bare command name that is not a file in the working
+    directory is looked up on PATH, so installed nodes run as ``--bin glome-echo``.
+    """
     resolved = os.path.realpath(path)
+    if not os.path.isfile(resolved) and os.sep not in path:
+        on_path = shutil.which(path)
+        if on_path is not None:
+            resolved = os.path.realpath(on_path)
     if not os.path.isfile(resolved):
-        raise TestAborted(f"--bin {path}: no such file")
+        raise TestAborted(f"--bin {path}: no such file (nor a command on PATH)")
     if not os.access(resolved, os.X_OK):
         raise TestAborted(f"--bin {path}: not executable")
     return resolved
