@@ -15,6 +15,8 @@ NODES: dict[str, str] = {
     "unique-ids": "glome.nodes.unique_ids:main",
     "broadcast": "glome.nodes.broadcast:main",
     "counter": "glome.nodes.counter:main",
+    "kafka": "glome.nodes.kafka:main",
+    "txn": "glome.nodes.txn:main",
 }
 
 USAGE_EXIT = 254
