@@ -289,9 +289,10 @@ class FinalReads(RwRegister):
 
     final_phase = True
 
-    def final_op(self, thread: int) -> dict[str, Any]:
+    def final_op(self, thread: int) -> dict[str, Any] | None:
         keys = range(max(self.txns.active) + 1)
-        return {"f": "txn", "final?": True, "value": [["r", k, None] for k in keys]}
+        reads = {"f": "txn", "final?": True, "value": [["r", k, None] for k in keys]}
+        return self.once_per_thread(thread, reads)
 
 
 @pytest.mark.timeout(120)

