@@ -56,6 +56,10 @@ MODES = (FAST, KV)
 GOSSIP_INTERVAL_S = 0.05
 COMMIT_FLUSH_S = 0.5
 APPEND_ATTEMPTS = 5
+#: seconds a forwarded request may take: well inside the client's 5 s timeout, so
+#: the error reply reaches a client that still exists (a message to a closed
+#: client stops Maelstrom from reading this node at all)
+FORWARD_TIMEOUT_S = 1.0
 
 
 class KeyLog:
@@ -255,7 +259,8 @@ class KvLog:
     async def send(self, key: str, message: Any) -> int:
         owner = self.owner(key)
         if owner != self.node.id:
-            reply = await self.node.rpc(owner, {"type": "owner_send", "key": key, "msg": message})
+            request = {"type": "owner_send", "key": key, "msg": message}
+            reply = await self.node.rpc(owner, request, timeout=FORWARD_TIMEOUT_S)
             return reply["offset"]
         writer = self._writer(key)
         done = Future()
@@ -310,7 +315,7 @@ class KvLog:
             by_owner.setdefault(self.owner(key), {})[key] = start
         found = self.local_poll(by_owner.pop(self.node.id, {}))
         asks = [
-            self.node.rpc(owner, {"type": "owner_poll", "offsets": wanted})
+            self.node.rpc(owner, {"type": "owner_poll", "offsets": wanted}, FORWARD_TIMEOUT_S)
             for owner, wanted in by_owner.items()
         ]
         for reply in await self.node.gather(*asks):
