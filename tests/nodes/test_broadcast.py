@@ -7,7 +7,6 @@ the challenges through ``glome test``; the full-length ones are marked slow.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -23,24 +22,12 @@ import pytest
 from glome._fast import load_pure
 from glome.nodes.broadcast import PROFILES, choose_profile
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
+from support.node_process import NodeProcess
 
 codec = load_pure("bitset")
 SCHEMAS = RESPONSE_SCHEMAS["broadcast"]
 BIN = Path(sys.executable).parent / "glome-broadcast"
 THREE = ["n0", "n1", "n2"]
-
-
-def _node_process_class() -> Any:
-    """The stdin/stdout driver of the runtime tests (tests/runtime/conftest.py)."""
-    path = Path(__file__).resolve().parents[1] / "runtime" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("runtime_node_driver", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.NodeProcess
-
-
-NodeProcess = _node_process_class()
 
 
 @pytest.fixture

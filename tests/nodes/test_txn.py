@@ -10,7 +10,6 @@ every node after the partitions heal, through ordinary transactions.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import random
@@ -31,6 +30,7 @@ from glome.bench.workloads.txn import RwRegister
 from glome.challenges import BY_ID, command_line
 from glome.nodes.txn import RETRANSMIT, Store
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
+from support.node_process import NodeProcess
 
 BIN = Path(sys.executable).parent / "glome-txn"
 TXN_SCHEMA = RESPONSE_SCHEMAS["txn-rw-register"]["txn"]
@@ -159,18 +159,6 @@ def test_an_acknowledgement_empties_pending_and_quiet_links_fall_silent():
 
 
 # --- the binary over stdin/stdout --------------------------------------------------------------
-
-
-def _node_process_class() -> Any:
-    path = Path(__file__).resolve().parents[1] / "runtime" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("runtime_node_driver", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.NodeProcess
-
-
-NodeProcess = _node_process_class()
 
 
 @pytest.fixture
