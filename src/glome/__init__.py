@@ -1,3 +1,3 @@
-"""glome: Gossip Glomers nodes, a compiled Maelstrom node runtime, and a Maelstrom-compatible bench."""
+"""glome: Gossip Glomers nodes, a compiled node runtime, and a Maelstrom-compatible bench."""
 
 __version__ = "0.1.0"

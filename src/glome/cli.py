@@ -11,7 +11,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "node": ("glome.nodes", "main", "run one of glome's challenge nodes (echo, unique-ids, ...)"),
     "test": ("glome.bench.cli", "test_main", "run a Maelstrom-compatible test of a node binary"),
     "analyze": ("glome.bench.cli", "analyze_main", "re-run the checkers on a stored test"),
-    "doctor": ("glome.doctor", "main", "print the version, the active backend and orjson's version"),
+    "doctor": ("glome.doctor", "main", "print the version, the active backend and orjson's"),
 }
 
 USAGE_EXIT = 254  # Maelstrom's exit code for bad arguments

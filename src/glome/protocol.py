@@ -80,7 +80,11 @@ STR = "str"
 Spec = Any
 ResponseSchema = tuple[str, dict[str, Spec]]
 
-_TXN_RW_MICRO_OP = ("either", ("tuple", ("enum", "r"), ANY, ANY), ("tuple", ("enum", "w"), ANY, ANY))
+_TXN_RW_MICRO_OP = (
+    "either",
+    ("tuple", ("enum", "r"), ANY, ANY),
+    ("tuple", ("enum", "w"), ANY, ANY),
+)
 _TXN_APPEND_MICRO_OP = (
     "either",
     ("tuple", ("enum", "r"), ANY, ("list", ANY)),
@@ -164,16 +168,20 @@ def spec_violation(spec: Spec, value: object, path: str = "") -> str | None:
         elements = spec[1:]
         if not isinstance(value, list) or len(value) != len(elements):
             return f"{where} should be an array of {len(elements)} elements, got {value!r}"
-        for i, (element_spec, item) in enumerate(zip(elements, value)):
+        for i, (element_spec, item) in enumerate(zip(elements, value, strict=True)):
             why = spec_violation(element_spec, item, f"{where}[{i}]")
             if why:
                 return why
         return None
     if kind == "enum":
-        return None if value in spec[1:] else f"{where} should be one of {list(spec[1:])}, got {value!r}"
+        if value in spec[1:]:
+            return None
+        return f"{where} should be one of {list(spec[1:])}, got {value!r}"
     if kind == "either":
         reasons = [spec_violation(option, value, path) for option in spec[1:]]
-        return None if None in reasons else f"{where} matches none of the allowed forms ({reasons[0]})"
+        if None in reasons:
+            return None
+        return f"{where} matches none of the allowed forms ({reasons[0]})"
     raise ValueError(f"unknown schema spec {spec!r}")
 
 
