@@ -8,6 +8,9 @@ then a missing extension is a failure, not a skip.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +44,22 @@ def backend_env(backend: str) -> dict[str, str]:
     else:
         env.pop("GLOME_NO_EXTENSIONS", None)
     return env
+
+
+@pytest.fixture
+def start_node(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[Callable[..., Any]]:
+    """``start_node(binary, node_id, ids, *args)``: an initialised node process on the
+    backend under test, driven over stdin/stdout; every one is killed afterwards."""
+    from support.node_process import NodeProcess
+
+    started: list[NodeProcess] = []
+
+    def launch(binary: str | Path, node_id: str, ids: list[str], *args: str) -> NodeProcess:
+        node = NodeProcess([str(binary), *args], backend_env, tmp_path / f"stderr-{len(started)}")
+        started.append(node)
+        node.init(node_id, ids)
+        return node
+
+    yield launch
+    for node in started:
+        node.kill()

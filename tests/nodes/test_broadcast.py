@@ -11,8 +11,8 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ import pytest
 from glome._fast import load_pure
 from glome.nodes.broadcast import PROFILES, choose_profile
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
-from support.node_process import NodeProcess
 
 codec = load_pure("bitset")
 SCHEMAS = RESPONSE_SCHEMAS["broadcast"]
@@ -31,19 +30,9 @@ THREE = ["n0", "n1", "n2"]
 
 
 @pytest.fixture
-def start(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[Any]:
+def start(start_node: Any) -> Any:
     """``start(node_id, ids, *args)``: an initialised glome-broadcast on the backend under test."""
-    started: list[Any] = []
-
-    def launch(node_id: str, ids: list[str], *args: str) -> Any:
-        node = NodeProcess([str(BIN), *args], backend_env, tmp_path / f"stderr-{len(started)}")
-        started.append(node)
-        node.init(node_id, ids)
-        return node
-
-    yield launch
-    for node in started:
-        node.kill()
+    return partial(start_node, BIN)
 
 
 def gossip(values: list[int], own: list[int] | None = None, sent_at: float | None = None) -> dict:

@@ -15,7 +15,7 @@ import json
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,6 @@ from glome.bench.workloads.txn import RwRegister
 from glome.challenges import BY_ID, command_line
 from glome.nodes.txn import RETRANSMIT, Store
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
-from support.node_process import NodeProcess
 
 BIN = Path(sys.executable).parent / "glome-txn"
 TXN_SCHEMA = RESPONSE_SCHEMAS["txn-rw-register"]["txn"]
@@ -162,18 +161,9 @@ def test_an_acknowledgement_empties_pending_and_quiet_links_fall_silent():
 
 
 @pytest.fixture
-def start(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[Any]:
-    started: list[Any] = []
-
-    def launch(node_id: str, ids: list[str], *args: str) -> Any:
-        node = NodeProcess([str(BIN), *args], backend_env, tmp_path / f"stderr-{len(started)}")
-        started.append(node)
-        node.init(node_id, ids)
-        return node
-
-    yield launch
-    for node in started:
-        node.kill()
+def start(start_node: Any) -> Any:
+    """``start(node_id, ids, *args)``: an initialised glome-txn on the backend under test."""
+    return partial(start_node, BIN)
 
 
 def test_replies_match_the_schema_and_bad_txns_are_malformed(start):
