@@ -261,8 +261,7 @@ def main() -> int:
         print(f"\nFAILED {verdict.plan.label}: {verdict.problem}")
         print("  glome test " + " ".join(verdict.plan.arguments()))
     print(
-        f"\nruns {len(verdicts)}  failures {len(failures)}  "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"\nruns {len(verdicts)}  failures {len(failures)}  load average {os.getloadavg()[0]:.2f}"
     )
     return 1 if failures else 0
 
