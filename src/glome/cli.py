@@ -11,6 +11,12 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "node": ("glome.nodes", "main", "run one of glome's challenge nodes (echo, unique-ids, ...)"),
     "test": ("glome.bench.cli", "test_main", "run a Maelstrom-compatible test of a node binary"),
     "analyze": ("glome.bench.cli", "analyze_main", "re-run the checkers on a stored test"),
+    "challenge": (
+        "glome.challenge.command",
+        "challenge_main",
+        "run Gossip Glomers challenges with their official flags and judge them",
+    ),
+    "serve": ("glome.serve", "main", "browse store/ (the runs and report.html) over HTTP"),
     "doctor": ("glome.doctor", "main", "print the version, the active backend and orjson's"),
 }
 

@@ -1,4 +1,5 @@
-"""EDN text for results.edn, history.edn and history.txt, laid out as Clojure prints it.
+"""EDN text for results.edn, history.edn and history.txt, laid out as Clojure prints it,
+and a reader for the EDN Maelstrom writes (``loads``).
 
 glome keeps results and ops as JSON-compatible Python values, with Clojure
 keywords written as strings without the colon. To print real EDN the writer
@@ -7,6 +8,11 @@ must know which strings were keywords: ``Keyword`` marks a value explicitly
 turns every map key that reads as a keyword into one, as Maelstrom's maps
 use keyword keys throughout (``Text`` keeps a key a string). ``Seq`` marks
 a list Clojure holds as a seq (printed ``(1 2)``, e.g. set-full's ``:lost``).
+
+``loads`` reads what Jepsen prints back into the same shapes: keywords become
+``Keyword`` (so ``results["net"]["servers"]`` works on Maelstrom's results.edn
+as on glome's results.json), lists ``Seq``, sets ``frozenset``; a tagged
+literal (``#jepsen.history.Op{...}``, ``#object[...]``) reads as its value.
 
 ``pretty`` follows clojure.pprint's layout at its right margin of 72: a
 collection that fits stays on one line, otherwise it puts each entry (a map's
@@ -201,3 +207,174 @@ def _pretty_sequence(value: Any, column: int, trailing: int, keyword_keys: bool)
         for position, item in enumerate(items)
     ]
     return opening + ("\n" + " " * indent).join(lines) + closing
+
+
+# ---------------------------------------------------------------- reading
+
+
+class EdnError(ValueError):
+    """Text that is not EDN; the message says where."""
+
+
+_SKIP = re.compile(r"(?:[\s,]+|;[^\n]*)*")
+_STRING_BODY = re.compile(r'(?:[^"\\]|\\.)*', re.DOTALL)
+_STRING_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_TOKEN = re.compile(r"[^\s,()\[\]{}\"';@^`~\\]+")
+_CHARACTER = re.compile(r"\\(newline|space|tab|return|formfeed|backspace|u[0-9a-fA-F]{4}|.)")
+_READ_INT = re.compile(r"[+-]?\d+N?")
+_READ_RATIO = re.compile(r"([+-]?\d+)/(\d+)")
+_READ_FLOAT = re.compile(r"[+-]?\d+(?:\.\d*)?(?:[eE][+-]?\d+)?M?")
+_UNESCAPE = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "b": "\b"}
+_NAMED_CHARACTERS = {
+    "newline": "\n",
+    "space": " ",
+    "tab": "\t",
+    "return": "\r",
+    "formfeed": "\f",
+    "backspace": "\b",
+}
+_SYMBOLIC = {"Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan}
+_CLOSING = {"(": ")", "[": "]", "{": "}"}
+
+
+class Symbol(str):
+    """A Clojure symbol read from EDN (other than nil, true and false)."""
+
+    __slots__ = ()
+
+
+def loads(text: str) -> Any:
+    """The one EDN form in ``text``."""
+    reader = _Reader(text)
+    value = reader.form()
+    reader.skip()
+    if reader.position != len(text):
+        raise EdnError(f"unexpected text after the form at offset {reader.position}")
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable twin of a read value, for map keys and set elements."""
+    if isinstance(value, dict):
+        return tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+class _Reader:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.position = 0
+
+    def skip(self) -> None:
+        self.position = _SKIP.match(self.text, self.position).end()  # type: ignore[union-attr]
+
+    def fail(self, message: str) -> EdnError:
+        return EdnError(f"{message} at offset {self.position}")
+
+    def form(self) -> Any:
+        self.skip()
+        if self.position >= len(self.text):
+            raise self.fail("unexpected end of EDN")
+        first = self.text[self.position]
+        if first in _CLOSING:
+            self.position += 1
+            items = self.until(_CLOSING[first])
+            if first == "{":
+                return self.mapping(items)
+            return Seq(items) if first == "(" else items
+        if first == '"':
+            return self.string()
+        if first == "#":
+            return self.dispatch()
+        if first == "^":  # metadata: read and drop it
+            self.position += 1
+            self.form()
+            return self.form()
+        if first == "\\":
+            return self.character()
+        match = _TOKEN.match(self.text, self.position)
+        if match is None:
+            raise self.fail(f"unexpected {first!r}")
+        self.position = match.end()
+        return _atom(match.group(0))
+
+    def until(self, closing: str) -> list[Any]:
+        items = []
+        while True:
+            self.skip()
+            if self.text.startswith(closing, self.position):
+                self.position += 1
+                return items
+            items.append(self.form())
+
+    def mapping(self, items: list[Any]) -> dict[Any, Any]:
+        if len(items) % 2:
+            raise self.fail("a map with an odd number of forms")
+        return {_frozen(items[i]): items[i + 1] for i in range(0, len(items), 2)}
+
+    def string(self) -> str:
+        match = _STRING_BODY.match(self.text, self.position + 1)
+        end = match.end()  # type: ignore[union-attr]
+        if end >= len(self.text):
+            raise self.fail("unterminated string")
+        self.position = end + 1
+        return _STRING_ESCAPE.sub(_unescape, match.group(0))  # type: ignore[union-attr]
+
+    def character(self) -> str:
+        match = _CHARACTER.match(self.text, self.position)
+        if match is None:
+            raise self.fail("bad character literal")
+        self.position = match.end()
+        name = match.group(1)
+        if name in _NAMED_CHARACTERS:
+            return _NAMED_CHARACTERS[name]
+        return chr(int(name[1:], 16)) if len(name) == 5 else name
+
+    def dispatch(self) -> Any:
+        following = self.text[self.position + 1 : self.position + 2]
+        if following == "{":
+            self.position += 2
+            items = [_frozen(item) for item in self.until("}")]
+            return frozenset(items)
+        if following == "#":
+            self.position += 2
+            match = _TOKEN.match(self.text, self.position)
+            if match is None or match.group(0) not in _SYMBOLIC:
+                raise self.fail("unknown symbolic value")
+            self.position = match.end()
+            return _SYMBOLIC[match.group(0)]
+        if following == "_":  # discard the next form
+            self.position += 2
+            self.form()
+            return self.form()
+        self.position += 1
+        tag = _TOKEN.match(self.text, self.position)
+        if tag is None:
+            raise self.fail("bad dispatch")
+        self.position = tag.end()
+        return self.form()  # a tagged literal reads as its value
+
+
+def _unescape(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    if len(escaped) == 5:
+        return chr(int(escaped[1:], 16))
+    return _UNESCAPE.get(escaped, escaped)
+
+
+def _atom(token: str) -> Any:
+    if token == "nil":
+        return None
+    if token in ("true", "false"):
+        return token == "true"
+    if token.startswith(":"):
+        return Keyword(token[1:])
+    if _READ_INT.fullmatch(token):
+        return int(token.rstrip("N"))
+    if match := _READ_RATIO.fullmatch(token):
+        return int(match.group(1)) / int(match.group(2))
+    if _READ_FLOAT.fullmatch(token):
+        return float(token.rstrip("M"))
+    return Symbol(token)

@@ -1,16 +1,44 @@
 """The live status line of ``glome test`` on a terminal (nothing when piped).
 
 Elapsed over the time limit, ops ok/fail/info, messages routed and the active
-partition, redrawn four times a second on one line.
+partition, redrawn four times a second on one line. A caller that draws its
+own display (``glome challenge``) installs a ``StatusWatcher`` with
+``watching``: the status then goes to the watcher instead of the console,
+whether or not the console is a terminal, and the watcher also learns the
+moment the workload's phases ended (where analysis begins).
 """
 
 from __future__ import annotations
 
-from typing import Any, TextIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TextIO
 
 from glome.bench.loop import Loop, monotonic_ns
 
 REDRAW_NS = 250_000_000
+
+
+class StatusWatcher(Protocol):
+    def update(self, line: str) -> None:
+        """The current status line of the running test."""
+
+    def finished(self) -> None:
+        """The workload's phases are over; teardown and analysis follow."""
+
+
+_watcher: StatusWatcher | None = None
+
+
+@contextmanager
+def watching(watcher: StatusWatcher) -> Iterator[None]:
+    """Send the status of every run started inside the block to ``watcher``."""
+    global _watcher
+    previous, _watcher = _watcher, watcher
+    try:
+        yield
+    finally:
+        _watcher = previous
 
 
 class Progress:
@@ -28,13 +56,15 @@ class Progress:
         self.started = monotonic_ns()
         self.running = True
         self.width = 0
+        self.watcher = _watcher
 
     @classmethod
     def start(
         cls, loop: Loop, console: TextIO, options: Any, history: Any, net: Any, scheduler: Any
     ) -> Progress | None:
-        """A running status line if ``console`` is a terminal, else None."""
-        if not (hasattr(console, "isatty") and console.isatty()):
+        """A running status line if a watcher is installed or ``console`` is a terminal."""
+        is_terminal = hasattr(console, "isatty") and console.isatty()
+        if _watcher is None and not is_terminal:
             return None
         progress = cls(loop, console, options, history, net, scheduler)
         progress._tick()
@@ -55,9 +85,12 @@ class Progress:
         if not self.running:
             return
         text = self.line()
-        self.console.write("\r" + text.ljust(self.width))
-        self.console.flush()
-        self.width = len(text)
+        if self.watcher is not None:
+            self.watcher.update(text)
+        else:
+            self.console.write("\r" + text.ljust(self.width))
+            self.console.flush()
+            self.width = len(text)
         self.loop.call_at(monotonic_ns() + REDRAW_NS, self._tick)
 
     def clear(self) -> None:
@@ -67,5 +100,7 @@ class Progress:
             self.width = 0
 
     def stop(self) -> None:
+        if self.running and self.watcher is not None:
+            self.watcher.finished()
         self.running = False
         self.clear()

@@ -1,0 +1,148 @@
+"""``glome challenge ID|all``: run challenges with their official flags, judge, report.
+
+Exit codes: 0 when every run is valid and meets its targets, 1 otherwise, 254
+for bad arguments (or no Maelstrom for ``--engine maelstrom``), 130 when
+interrupted. The table, store/report.html and store/challenge-summary.json
+are written after every run, so an interrupted session keeps what it did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn, TextIO
+
+from glome.bench.runner import TestAborted, resolve_bin
+from glome.challenge import judging
+from glome.challenge.display import display_for
+from glome.challenge.engines import Engine, GlomeEngine
+from glome.challenge.maelstrom import MaelstromEngine, MaelstromMissing, find_maelstrom
+from glome.challenge.plan import Job, PlanError, plan
+from glome.challenge.report import write_report
+
+BAD_ARGUMENTS = 254
+INTERRUPTED = 130
+STORE_ROOT = Path("store")
+
+DESCRIPTION = """\
+Run Gossip Glomers challenges with their official command lines (IDs 1, 2,
+3a-3e, 4, 5a-5c, 6a-6c, or all) and judge each run: valid, and within its
+targets (glome's own for glome's nodes, the challenge's official ones for
+--bin). Every run keeps its store folder; store/report.html shows the table
+with each run's plots, store/challenge-summary.json holds it for scripts."""
+
+
+class ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentError(message)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = _Parser(prog="glome challenge", description=DESCRIPTION)
+    parse.add_argument("ids", nargs="+", metavar="ID", help="challenge ids, or all")
+    parse.add_argument("--bin", help="test this node instead of glome's (any language)")
+    parse.add_argument("--runs", type=_positive, default=1, help="runs of each command line")
+    parse.add_argument("--seed", type=int, help="seed of the first run (glome engine)")
+    parse.add_argument("--engine", choices=("glome", "maelstrom"), default="glome")
+    parse.add_argument("--maelstrom", metavar="PATH", help="the maelstrom script to run")
+    parse.add_argument(
+        "--time-limit",
+        type=_positive,
+        metavar="S",
+        help="override every time limit, for a quick smoke run (targets are still judged)",
+    )
+    return parse
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def settings_of(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "command": " ".join(["glome", "challenge", *argv]),
+        "engine": args.engine,
+        "node": args.bin or "glome's own nodes",
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        ),
+    }
+    if args.time_limit is not None:
+        settings["time-limit override"] = f"{args.time_limit} s (smoke run, not official lengths)"
+    if args.seed is not None:
+        settings["seed"] = args.seed
+    return settings
+
+
+def make_engine(args: argparse.Namespace) -> Engine:
+    """The engine asked for; raises MaelstromMissing or TestAborted (bad --bin)."""
+    if args.bin is not None and args.engine == "glome":
+        resolve_bin(args.bin)
+    if args.engine == "maelstrom":
+        return MaelstromEngine(find_maelstrom(args.maelstrom), STORE_ROOT)
+    return GlomeEngine(STORE_ROOT)
+
+
+def challenge_main(argv: list[str], out: TextIO = sys.stdout) -> int:
+    try:
+        args = parser().parse_args(argv)
+        jobs = plan(args.ids, args.runs, args.bin, args.seed, args.time_limit)
+        engine = make_engine(args)
+    except (ArgumentError, PlanError, TestAborted) as error:
+        print(f"glome challenge: {error}\n\n{parser().format_usage()}", file=sys.stderr)
+        return BAD_ARGUMENTS
+    except MaelstromMissing as error:
+        print(str(error), file=sys.stderr)
+        return BAD_ARGUMENTS
+    if args.engine == "maelstrom" and args.seed is not None:
+        print("note: maelstrom has no --seed; its runs are not repeatable", file=sys.stderr)
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return run_jobs(jobs, engine, settings_of(args, argv), out)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_jobs(jobs: list[Job], engine: Engine, settings: dict[str, Any], out: TextIO) -> int:
+    display = display_for(len(jobs), out)
+    rows: list[judging.Row] = []
+    interrupted = False
+    try:
+        for index, job in enumerate(jobs):
+            display.begin(index, job)
+            row = engine.run(job, display.status)
+            rows.append(row)
+            display.end(index, row)
+            write_report(STORE_ROOT, rows, settings)
+            judging.write_summary(STORE_ROOT, rows, settings)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        display.close(rows)
+    if interrupted:
+        settings["interrupted"] = f"after {len(rows)} of {len(jobs)} runs"
+    report = write_report(STORE_ROOT, rows, settings)
+    summary = judging.write_summary(STORE_ROOT, rows, settings)
+    print(f"\nReport: {report}   Summary: {summary}   Browse: glome serve", file=out)
+    if interrupted:
+        print(f"Interrupted after {len(rows)} of {len(jobs)} runs.", file=sys.stderr)
+        return INTERRUPTED
+    return judging.exit_code(rows)

@@ -1,0 +1,92 @@
+"""Which runs ``glome challenge`` makes: challenge ids to jobs, each with its exact command line.
+
+A job is one command line of one challenge (6b has two), repeated ``--runs``
+times. The flags come from ``glome.challenges``; ``--time-limit`` replaces the
+official time limit for a quick smoke run (the targets are still judged), and
+glome's own nodes are judged against glome's targets, another ``--bin``
+against the challenge's official ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from glome.challenge.judging import Row
+from glome.challenges import BY_ID, CHALLENGES, Challenge, Run, Targets, command_line
+
+ALL = "all"
+
+
+class PlanError(ValueError):
+    """An unknown challenge id; the CLI exits 254."""
+
+
+@dataclass(frozen=True)
+class Job:
+    challenge: Challenge
+    run: Run
+    line: int  # 1-based index of the command line within the challenge
+    attempt: int  # 1-based, with --runs N
+    binary: str | None  # None: glome's own node for the challenge
+    seed: int | None
+
+    @property
+    def targets(self) -> Targets:
+        return self.challenge.targets if self.binary is None else self.challenge.official
+
+    def test_args(self) -> list[str]:
+        """The ``glome test`` / ``maelstrom test`` arguments (without --seed)."""
+        return command_line(self.challenge, self.run, self.binary)
+
+    def new_row(self) -> Row:
+        return Row(
+            challenge=self.challenge.id,
+            title=self.challenge.title,
+            line=self.line,
+            lines=len(self.challenge.runs),
+            attempt=self.attempt,
+            command=self.test_args(),
+        )
+
+
+def with_time_limit(run: Run, seconds: int) -> Run:
+    """The same command line with its --time-limit value replaced."""
+    flags = list(run.flags)
+    position = flags.index("--time-limit")
+    flags[position + 1] = str(seconds)
+    return dataclasses.replace(run, flags=tuple(flags))
+
+
+def challenges_for(ids: list[str]) -> list[Challenge]:
+    """The named challenges in the order given; ``all`` is the whole table in order."""
+    chosen: list[Challenge] = []
+    for given in ids:
+        key = given.lower()
+        if key == ALL:
+            chosen.extend(CHALLENGES)
+        elif key in BY_ID:
+            chosen.append(BY_ID[key])
+        else:
+            known = ", ".join(challenge.id for challenge in CHALLENGES)
+            raise PlanError(f"unknown challenge {given!r}: one of {known}, or {ALL}")
+    return chosen
+
+
+def plan(
+    ids: list[str],
+    runs: int = 1,
+    binary: str | None = None,
+    seed: int | None = None,
+    time_limit: int | None = None,
+) -> list[Job]:
+    """Every job, in order; attempt k of a line runs with seed ``seed + k - 1``."""
+    jobs = []
+    for challenge in challenges_for(ids):
+        for line, run in enumerate(challenge.runs, start=1):
+            if time_limit is not None:
+                run = with_time_limit(run, time_limit)
+            for attempt in range(1, runs + 1):
+                attempt_seed = None if seed is None else seed + attempt - 1
+                jobs.append(Job(challenge, run, line, attempt, binary, attempt_seed))
+    return jobs
