@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import glome
 from glome.challenges import BY_ID, Challenge, command_line
 
 #: flags the sweep sets itself, so the challenge's own values are dropped
@@ -247,7 +248,7 @@ def main() -> int:
     root = (args.store or Path("store") / "fault-sweep" / stamp).resolve()
     print(
         f"{len(chosen)} runs, {args.jobs} at a time, under {root}; "
-        f"load average {os.getloadavg()[0]:.2f}",
+        f"glome from {Path(glome.__file__).parent}; load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     print(HEADER, flush=True)
