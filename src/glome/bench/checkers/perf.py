@@ -72,7 +72,8 @@ def partition_intervals(history: list[Op]) -> list[Interval]:
     ops = [op for op in history if op.get("process") == NEMESIS and op.get("f") in (START, STOP)]
     intervals: list[Interval] = []
     open_starts: list[tuple[Op, Op]] = []
-    for invocation, completion in zip(ops[0::2], ops[1::2]):
+    # a last, unpaired op (a start still running at the end) is dropped
+    for invocation, completion in zip(ops[0::2], ops[1::2], strict=False):
         if invocation["f"] != completion["f"]:
             continue
         if invocation["f"] == START:
@@ -143,7 +144,7 @@ def latency_quantiles(
     from ``latency_points``."""
     buckets: dict[Any, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
     for (f, _outcome), series in points.items():
-        for t, latency in zip(series.xs, series.ys):
+        for t, latency in zip(series.xs, series.ys, strict=True):
             buckets[f][bucket_midpoint(t, dt)].append(latency)
     result: dict[Any, dict[float, Series]] = {}
     for f, by_time in buckets.items():
