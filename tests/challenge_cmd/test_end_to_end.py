@@ -1,0 +1,92 @@
+"""``glome challenge`` as a user runs it: real runs through the bench, exit codes, outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+Glome = Script = Any  # the fixtures of conftest.py
+
+WRONG_ECHO = """
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    body = message["body"]
+    reply = {"type": body["type"] + "_ok", "in_reply_to": body["msg_id"]}
+    if body["type"] == "echo":
+        reply["echo"] = "not what was sent"
+    print(json.dumps({"src": message["dest"], "dest": message["src"], "body": reply}), flush=True)
+"""
+
+CRASH_AT_ONCE = """
+import sys
+sys.exit(3)
+"""
+
+
+def summary(tmp_path: Path) -> dict:
+    return json.loads((tmp_path / "store" / "challenge-summary.json").read_text())
+
+
+def test_challenge_1_passes_end_to_end(glome: Glome, tmp_path: Path) -> None:
+    done = glome("challenge", "1", "--time-limit", "2", "--seed", "7")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("challenge  verdict"))
+    assert lines[header + 2].split()[:2] == ["1", "valid"]
+    assert lines[header + 2].endswith("PASS")
+    assert "1 of 1 runs valid and on target." in done.stdout
+    (row,) = summary(tmp_path)["rows"]
+    assert row["verdict"] == "valid" and row["passed"]
+    assert row["figures"]["ok_fraction"] == 1.0
+    assert row["figures"]["analysis_s"] is not None
+    store = tmp_path / "store" / row["store"]
+    results = json.loads((store / "results.json").read_text())
+    assert results["valid?"] is True and results["glome"]["seed"] == 7
+    assert (tmp_path / "store" / "report.html").is_file()
+
+
+def test_a_node_that_echoes_wrong_fails_with_exit_1(
+    glome: Glome, script: Script, tmp_path: Path
+) -> None:
+    node = script("wrong-echo", WRONG_ECHO)
+    done = glome("challenge", "1", "--bin", str(node), "--time-limit", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    (row,) = summary(tmp_path)["rows"]
+    assert (row["verdict"], row["passed"]) == ("invalid", False)
+    assert "FAIL" in done.stdout
+
+
+def test_a_crashing_node_is_a_crashed_row_and_the_next_challenge_still_runs(
+    glome: Glome, script: Script, tmp_path: Path
+) -> None:
+    node = script("crasher", CRASH_AT_ONCE)
+    done = glome("challenge", "1", "2", "--bin", str(node), "--time-limit", "1")
+    assert done.returncode == 1, done.stdout + done.stderr
+    rows = summary(tmp_path)["rows"]
+    assert [(row["challenge"], row["verdict"]) for row in rows] == [
+        ("1", "crashed"),
+        ("2", "crashed"),
+    ]
+    assert all(row["message"] for row in rows)
+    assert all(row["store"] for row in rows)  # each run still keeps its folder
+    assert "crashed" in done.stdout
+
+
+def test_bad_arguments_exit_254(glome: Glome) -> None:
+    unknown = glome("challenge", "7")
+    assert unknown.returncode == 254 and "unknown challenge '7'" in unknown.stderr
+    no_node = glome("challenge", "1", "--bin", "./no-such-node")
+    assert no_node.returncode == 254 and "no such file" in no_node.stderr
+    bad_runs = glome("challenge", "1", "--runs", "0")
+    assert bad_runs.returncode == 254
+
+
+def test_without_maelstrom_it_says_how_to_get_it_and_exits_254(
+    glome: Glome, tmp_path: Path
+) -> None:
+    done = glome("challenge", "1", "--engine", "maelstrom", "--maelstrom", str(tmp_path / "none"))
+    assert done.returncode == 254
+    assert "github.com/jepsen-io/maelstrom" in done.stderr and "JDK" in done.stderr
+    assert not (tmp_path / "store").exists()
