@@ -113,6 +113,7 @@ def error_from_body(body: dict[str, Any]) -> RPCError:
     text = body.get("text")
     text = text if isinstance(text, str) else ""
     if not isinstance(code, int) or isinstance(code, bool):
-        return Crash(f"error reply without an integer code: {body!r}")
+        # named by type, not quoted: the body is the other side's, of any size and depth
+        return Crash(f"error reply whose code is {type(code).__name__}, not an integer")
     cls = BY_CODE.get(code)
     return cls(text) if cls is not None else RPCError(text, code=code)

@@ -49,6 +49,7 @@ import itertools
 import math
 import os
 import re
+import reprlib
 import secrets
 import select
 import sys
@@ -76,6 +77,13 @@ DEFAULT_RPC_TIMEOUT = 5.0
 READ_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20
 LOGGED_LINE_LIMIT = 300  # characters of a bad input line quoted in the log
+
+# Logged messages are shown to a bounded depth and width: a plain repr of a hostile
+# message nested a thousand deep raises RecursionError, and of a huge one costs its size.
+_LOGGED_MESSAGE = reprlib.Repr()
+_LOGGED_MESSAGE.maxlevel = 8
+_LOGGED_MESSAGE.maxdict = _LOGGED_MESSAGE.maxlist = 12
+_LOGGED_MESSAGE.maxstring = _LOGGED_MESSAGE.maxother = _LOGGED_MESSAGE.maxlong = 80
 
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "off": 100}
 
@@ -436,7 +444,7 @@ class Node:
         if handler is None:
             if "in_reply_to" in body:
                 if self.logs_at("debug"):
-                    self.log(f"dropped a reply nobody waits for: {_clip(repr(body))}", "debug")
+                    self.log(f"dropped a reply nobody waits for: {_show(body)}", "debug")
             else:
                 self._answer_error(msg, NotSupported(f"no handler for message type {kind!r}"))
             return
@@ -469,6 +477,9 @@ class Node:
         ):
             self._reject(msg, "init needs a string node_id and a list of string node_ids")
             return
+        if self.id is not None:
+            self._init_again(msg, node_id, node_ids)
+            return
         self.id, self.ids = node_id, node_ids
         self._core.set_node_id(node_id)
         self.log(f"initialised as {node_id} of {node_ids} ({BACKEND} core)", "info")
@@ -482,6 +493,14 @@ class Node:
         for timer in unstarted:
             self._schedule(timer)
         self.reply(msg, {"type": "init_ok"})
+
+    def _init_again(self, msg: Message, node_id: str, node_ids: list[str]) -> None:
+        """Maelstrom inits once: a repeat is acknowledged, never run again, so init hooks
+        do not start their timers once more (without bound) or reset the node's state."""
+        if (node_id, node_ids) == (self.id, self.ids):
+            self.reply(msg, {"type": "init_ok"})
+            return
+        self._reject(msg, f"already initialised as {self.id!r} of {_show(self.ids)}")
 
     def _on_handler_error(self, msg: Message, error: BaseException) -> None:
         if isinstance(error, RPCError):
@@ -506,7 +525,7 @@ class Node:
         self._core.reply_to(src, msg_id, error.body())
 
     def _reject(self, msg: Any, problem: str) -> None:
-        self.log(f"malformed message ({problem}): {_clip(repr(msg))}", "warning")
+        self.log(f"malformed message ({problem}): {_show(msg)}", "warning")
         self._answer_error(msg, MalformedRequest(problem))
 
     def _on_invalid_line(self, line: bytes) -> None:
@@ -593,6 +612,11 @@ def _widen_pipe(fd: int) -> None:
     # not a pipe, not Linux, or above the system's pipe-max-size: keep the default
     with contextlib.suppress(OSError, AttributeError):
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+
+
+def _show(msg: Any) -> str:
+    """A message as the log quotes it: bounded in depth and length, whatever it holds."""
+    return _clip(_LOGGED_MESSAGE.repr(msg))
 
 
 def _clip(text: str) -> str:

@@ -1,0 +1,111 @@
+"""The node runtime, in process, under arbitrary bytes and JSON split at arbitrary reads.
+
+Extends tests/runtime/test_core_agreement.py (core against core, callbacks only) to the
+whole runtime on each backend: the slow path, init, the RPC table, error replies and
+the log lines built for all of them.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fuzz import strategies as fuzz
+from fuzz.targets import (
+    INIT_LINE,
+    NODE_TYPES,
+    build_node,
+    check_node,
+    check_node_twins,
+    run_node,
+)
+from fuzz.targets import core_module as core_of
+from glome import protocol
+from glome._fast import compiled_status
+from glome.node import Node
+
+RUNTIME_EXAMPLES = 150
+TWIN_EXAMPLES = 100
+
+streams = st.tuples(
+    st.booleans(),
+    st.lists(fuzz.lines(NODE_TYPES), max_size=10),
+    fuzz.chunk_cuts,
+    st.booleans(),
+)
+
+
+def chunked(init_first: bool, lines: list[bytes], cuts: list[int], newline: bool) -> list[bytes]:
+    stream = b"\n".join([INIT_LINE, *lines] if init_first else lines)
+    return fuzz.split(stream + (b"\n" if newline else b""), cuts)
+
+
+@pytest.fixture
+def core(backend: str) -> ModuleType:
+    """The node core of the backend under test, chosen here rather than by the environment."""
+    return core_of(backend)
+
+
+def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
+    @settings(max_examples=RUNTIME_EXAMPLES, deadline=None, database=None)
+    @given(streams)
+    def attempt(stream: tuple) -> None:
+        inputs.tried()
+        check_node(core, chunked(*stream))
+
+    attempt()
+    inputs.report(RUNTIME_EXAMPLES)
+
+
+@pytest.mark.skipif(compiled_status()["node"] != "compiled", reason="compiled core not built")
+def test_backends_write_the_same_bytes(inputs) -> None:
+    @settings(max_examples=TWIN_EXAMPLES, deadline=None, database=None)
+    @given(streams)
+    def attempt(stream: tuple) -> None:
+        inputs.tried()
+        check_node_twins(chunked(*stream))
+
+    attempt()
+    inputs.report(TWIN_EXAMPLES)
+
+
+@pytest.mark.parametrize("depth", [990, 1000, 1023])
+@pytest.mark.parametrize("where", ["src", "body", "dest"])
+def test_nesting_past_the_repr_limit_is_refused_not_fatal(core, where: str, depth: int) -> None:
+    """A malformed message nested near orjson's depth limit used to kill the node:
+    quoting it in the log ran repr into RecursionError."""
+    nested = b"[" * depth + b"]" * depth
+    fields = {b"src": b'"c1"', b"dest": b'"n0"', b"body": b'{"type":"echo","msg_id":5}'}
+    fields[where.encode()] = nested
+    line = b'{"src":%(src)b,"dest":%(dest)b,"body":%(body)b}' % fields
+    _, output = _run(core, [INIT_LINE, line])
+    replies = output.splitlines()
+    if where == "dest":
+        assert b'"code":%d' % protocol.MALFORMED_REQUEST in replies[1]
+    else:  # no string src, or no msg_id: nobody to answer
+        assert len(replies) == 1 and b"init_ok" in replies[0]
+
+
+def test_a_repeated_init_neither_restarts_hooks_nor_renames(core) -> None:
+    """Init hooks start timers; a hostile stream of inits used to add one each time."""
+    node = build_node(core)
+    node.on_init(lambda: node.every(1.0, lambda: None))
+    renamed = INIT_LINE.replace(b'"node_id":"n0"', b'"node_id":"n7"')
+    for line in [INIT_LINE, *([INIT_LINE, renamed] * 500)]:
+        node._core.feed(line + b"\n")
+    replies = node._core.take_output().splitlines()
+    assert len(node._timers) == 1 and node.id == "n0"
+    assert replies[:3] == [
+        b'{"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}',
+        b'{"src":"n0","dest":"c0","body":{"type":"init_ok","in_reply_to":1}}',
+        b'{"src":"n0","dest":"c0","body":{"type":"error","code":12,'
+        b"\"text\":\"already initialised as 'n0' of ['n0', 'n1']\",\"in_reply_to\":1}}",
+    ]
+    assert len(replies) == 1001
+
+
+def _run(core: ModuleType, lines: list[bytes]) -> tuple[Node, bytes]:
+    return run_node(core, [line + b"\n" for line in lines])
