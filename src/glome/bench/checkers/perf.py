@@ -229,21 +229,20 @@ def _finish(axes: Axes, xs: list[float], partitions: Partitions, path: Path) -> 
     if partitions.op_times:
         transform = axes.get_xaxis_transform()  # x in data, y in axes fraction
         bottom = 1 - BAND_HEIGHT + BAND_PADDING
-        for start, stop in partitions.intervals:
-            end = high if stop is None else stop
-            axes.fill_between(
-                [start, end],
-                bottom,
-                1 - BAND_PADDING,
-                transform=transform,
-                color=PARTITION_COLOUR,
-                alpha=NEMESIS_ALPHA,
-                linewidth=0,
-                zorder=1,
-            )
-        for t in partitions.op_times:
-            if low <= t <= high:
-                axes.axvline(t, color=PARTITION_COLOUR, linewidth=1, zorder=1)
+        axes.broken_barh(
+            [
+                (start, (high if stop is None else stop) - start)
+                for start, stop in partitions.intervals
+            ],
+            (bottom, BAND_HEIGHT - 2 * BAND_PADDING),
+            transform=transform,
+            facecolor=PARTITION_COLOUR,
+            alpha=NEMESIS_ALPHA,
+            linewidth=0,
+            zorder=1,
+        )
+        times = [t for t in partitions.op_times if low <= t <= high]
+        axes.vlines(times, 0, 1, transform=transform, color=PARTITION_COLOUR, linewidth=1, zorder=1)
         axes.plot([], [], color=PARTITION_COLOUR, linewidth=6, label=PARTITION_NAME)
     axes.legend(
         loc="upper left",
