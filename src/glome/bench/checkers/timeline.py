@@ -36,7 +36,8 @@ COLOURS = {INVOKE: "#eeeeee", OK: "#6DB6FE", INFO: "#FFAA26", FAIL: "#FEB5DA"}
 STYLESHEET = (
     "body { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }\n"
     ".ops { position: absolute; }\n"
-    f".op {{ position: absolute; width: {COLUMN_WIDTH - 4}px; padding: 2px; border-radius: 2px;"
+    f".op {{ position: absolute; box-sizing: border-box; width: {COLUMN_WIDTH}px; padding: 2px;"
+    " line-height: 12px; border-radius: 2px;"
     " box-shadow: 0 1px 3px rgba(0,0,0,0.12), 0 1px 2px rgba(0,0,0,0.24);"
     " overflow: hidden; color: #000; }\n"
     + "".join(f".op.{kind} {{ background: {colour}; }}\n" for kind, colour in COLOURS.items())
