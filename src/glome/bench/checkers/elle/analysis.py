@@ -238,11 +238,15 @@ class CycleAnalysis:
 def find_cycles(
     graph: g.TxnGraph,
     txns: Txns,
+    consistency_models: Sequence[str],
     priority: Sequence[int],
-    explainer: Explainer,
+    data_explainer: Explainer,
     timeout_ms: float = CYCLE_SEARCH_TIMEOUT_MS,
 ) -> CycleAnalysis:
-    """Searches every cyclic component of the graph for cycle anomalies."""
+    """Adds the order edges the models call for to a workload's data-dependency
+    graph, then searches every cyclic component for cycle anomalies."""
+    add_order_edges(txns, graph, consistency_models)
+    explainer = OrderExplainer(txns, data_explainer)
     analysis = CycleAnalysis(graph, g.cyclic_components(graph), priority, explainer, txns)
     found = analysis.anomalies
     if len(graph) == 0:

@@ -56,9 +56,9 @@ def analyse(
     observed = sorted_values(possible)
     orders = AppendOrders.of(observed, possible)
     graph = dependency_graph(possible, orders)
-    an.add_order_edges(txns, graph, consistency_models)
-    explainer = an.OrderExplainer(txns, AppendExplainer(orders))
-    cycles = an.find_cycles(graph, txns, PRIORITY, explainer, cycle_search_timeout_ms)
+    cycles = an.find_cycles(
+        graph, txns, consistency_models, PRIORITY, AppendExplainer(orders), cycle_search_timeout_ms
+    )
     completed = [op for op in txns.history if op["type"] != INVOKE]
     found = {
         "duplicate-elements": duplicate_cases(possible),

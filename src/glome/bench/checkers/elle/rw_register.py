@@ -52,9 +52,14 @@ def analyse(
     _check_key_types(txns)
     versions, version_anomalies = version_graphs(txns)
     graph = dependency_graph(txns, versions)
-    an.add_order_edges(txns, graph, consistency_models)
-    explainer = an.OrderExplainer(txns, RegisterExplainer(versions))
-    cycles = an.find_cycles(graph, txns, PRIORITY, explainer, cycle_search_timeout_ms)
+    cycles = an.find_cycles(
+        graph,
+        txns,
+        consistency_models,
+        PRIORITY,
+        RegisterExplainer(versions),
+        cycle_search_timeout_ms,
+    )
     found = {
         **version_anomalies,
         "internal": internal_cases(txns),
