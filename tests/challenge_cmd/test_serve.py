@@ -1,0 +1,142 @@
+"""glome serve: real HTTP requests to a server on a free port."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from glome import serve
+
+SECRET = "the content of a file beside the store"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / "store"
+    for workload, stamp, valid in (
+        ("echo", "20260101T000000.000+0000", "true"),
+        ("broadcast", "20260102T000000.000+0000", "false"),
+        ("echo", "20260103T000000.000+0000", None),
+    ):
+        run = root / workload / stamp
+        run.mkdir(parents=True)
+        if valid is not None:
+            (run / "results.json").write_text(f'{{"valid?": {valid}}}')
+    (root / "report.html").write_text("<html>the report</html>")
+    (root / "echo" / "20260101T000000.000+0000" / "rate.png").write_bytes(b"png bytes")
+    (tmp_path / "secret.txt").write_text(SECRET)
+    (root / "echo" / "escape").symlink_to(tmp_path / "secret.txt")
+    (root / "latest").symlink_to(Path("echo") / "20260101T000000.000+0000")
+    return root
+
+
+@pytest.fixture
+def server(store: Path) -> Iterator[tuple[str, int]]:
+    httpd = serve.make_server(store, "127.0.0.1", 0)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield httpd.server_address[:2]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def get(address: tuple[str, int], path: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection(*address, timeout=10)
+    try:
+        connection.request("GET", path)  # sent as is: no client-side normalisation
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def test_index_lists_runs_newest_first_with_verdicts_and_the_report(server) -> None:
+    status, page = get(server, "/")
+    assert status == 200
+    assert '<a href="/report.html">' in page
+    order = [page.index(stamp) for stamp in ("20260103", "20260102", "20260101")]
+    assert order == sorted(order)
+    assert "incomplete" in page and "invalid" in page and ">valid<" in page
+
+
+def test_files_folders_and_links_inside_the_store_are_served(server) -> None:
+    assert get(server, "/report.html") == (200, "<html>the report</html>")
+    assert get(server, "/echo/20260101T000000.000%2B0000/rate.png") == (200, "png bytes")
+    assert get(server, "/latest/rate.png") == (200, "png bytes")  # a symlink inside the store
+    status, listing = get(server, "/echo/20260101T000000.000%2B0000/")
+    assert status == 200 and "rate.png" in listing
+    assert get(server, "/echo/no-such-file")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/echo/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/echo/%2E%2E%2F%2E%2E%2Fsecret.txt",
+        "/echo/escape",  # a symlink pointing out of the store
+        "/..%5csecret.txt",
+        "/%00",
+    ],
+)
+def test_paths_outside_the_store_are_refused(server, path: str) -> None:
+    status, body = get(server, path)
+    assert status == 403
+    assert SECRET not in body
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.timeout(30)
+def test_the_command_binds_localhost_by_default(store: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glome", "serve", "--port", str(port)],
+        cwd=store.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                assert get(("127.0.0.1", port), "/report.html")[0] == 200
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_without_a_store_it_says_so(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "glome", "serve", "--port", "0"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 254 and "no store/" in done.stdout
