@@ -264,6 +264,21 @@ def _label(f: Any, suffix: Any) -> str:
     return f"{f} {suffix:g}" if isinstance(suffix, float) else f"{f} {suffix}"
 
 
+def _draw_line(axes: Axes, series: Series, marker: str, colour: str, label: str) -> None:
+    """A series drawn as Jepsen's linespoints: a thin line through open markers."""
+    axes.plot(
+        series.xs,
+        series.ys,
+        marker=marker,
+        markersize=4,
+        markerfacecolor="none",
+        color=colour,
+        linewidth=1,
+        label=label,
+        zorder=3,
+    )
+
+
 def draw_latency_raw(
     points: dict[tuple[Any, str], Series], partitions: Partitions, name: str, path: Path
 ) -> bool:
@@ -305,17 +320,7 @@ def draw_latency_quantiles(
     axes = _new_axes(f"{name} latency", "Latency (ms)", log=True)
     for f in fs:
         for q, series in quantiles[f].items():
-            axes.plot(
-                series.xs,
-                series.ys,
-                marker=markers[f],
-                markersize=4,
-                markerfacecolor="none",
-                color=QUANTILE_COLOURS.get(q, "grey"),
-                linewidth=1,
-                label=_label(f, q),
-                zorder=3,
-            )
+            _draw_line(axes, series, markers[f], QUANTILE_COLOURS.get(q, "grey"), _label(f, q))
     xs = [x for by_q in quantiles.values() for series in by_q.values() for x in series.xs]
     _finish(axes, xs, partitions, path)
     return True
@@ -333,19 +338,8 @@ def draw_rate(
     for f in fs:
         for outcome in OUTCOMES:
             series = series_by_key.get((f, outcome))
-            if series is None:
-                continue
-            axes.plot(
-                series.xs,
-                series.ys,
-                marker=markers[f],
-                markersize=4,
-                markerfacecolor="none",
-                color=OUTCOME_COLOURS[outcome],
-                linewidth=1,
-                label=_label(f, outcome),
-                zorder=3,
-            )
+            if series is not None:
+                _draw_line(axes, series, markers[f], OUTCOME_COLOURS[outcome], _label(f, outcome))
     _finish(axes, xs, partitions, path)
     return True
 
