@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from glome.bench import results
+from glome.bench import edn, results
+from glome.challenge.judging import verdict_of
 from glome.challenge.report import REPORT_FILE
 
 DEFAULT_HOST = "127.0.0.1"
@@ -30,14 +31,17 @@ BAD_ARGUMENTS = 254
 
 
 def run_verdict(run: Path) -> str:
-    """The stored verdict of a run: valid, invalid, unknown, or a reason there is none."""
+    """The stored verdict of a run (glome's results.json, else Maelstrom's results.edn)."""
     try:
-        valid = results.load_results(run).get("valid?")
-    except FileNotFoundError:
-        return "incomplete" if not (run / results.RESULTS_EDN).exists() else "see results.edn"
-    except ValueError:
+        if (run / results.RESULTS_JSON).is_file():
+            stored = results.load_results(run)
+        elif (run / results.RESULTS_EDN).is_file():
+            stored = edn.loads((run / results.RESULTS_EDN).read_text(encoding="utf-8"))
+        else:
+            return "incomplete"
+    except (ValueError, UnicodeDecodeError):
         return "unreadable"
-    return {True: "valid", False: "invalid"}.get(valid, str(valid))
+    return verdict_of(stored.get("valid?") if isinstance(stored, dict) else None)
 
 
 def index_page(root: Path) -> str:

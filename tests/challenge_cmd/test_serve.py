@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import subprocess
 import sys
@@ -30,6 +31,9 @@ def store(tmp_path: Path) -> Path:
         run.mkdir(parents=True)
         if valid is not None:
             (run / "results.json").write_text(f'{{"valid?": {valid}}}')
+    maelstrom_run = root / "kafka" / "20251231T000000.000+0000"
+    maelstrom_run.mkdir(parents=True)
+    (maelstrom_run / "results.edn").write_text("{:workload {:valid? false}, :valid? :unknown}")
     (root / "report.html").write_text("<html>the report</html>")
     (root / "echo" / "20260101T000000.000+0000" / "rate.png").write_bytes(b"png bytes")
     (tmp_path / "secret.txt").write_text(SECRET)
@@ -66,9 +70,10 @@ def test_index_lists_runs_newest_first_with_verdicts_and_the_report(server) -> N
     status, page = get(server, "/")
     assert status == 200
     assert '<a href="/report.html">' in page
-    order = [page.index(stamp) for stamp in ("20260103", "20260102", "20260101")]
+    order = [page.index(stamp) for stamp in ("20260103", "20260102", "20260101", "20251231")]
     assert order == sorted(order)
-    assert "incomplete" in page and "invalid" in page and ">valid<" in page
+    verdicts = re.findall(r"<td>(valid|invalid|unknown|incomplete)</td>", page)
+    assert verdicts == ["incomplete", "invalid", "valid", "unknown"]  # unknown: Maelstrom's EDN
 
 
 def test_files_folders_and_links_inside_the_store_are_served(server) -> None:
