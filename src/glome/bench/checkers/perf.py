@@ -223,7 +223,7 @@ def _new_axes(title: str, ylabel: str, log: bool) -> Axes:
 
 
 def _finish(axes: Axes, xs: list[float], partitions: Partitions, path: Path) -> None:
-    """Frame x as Jepsen does, draw the partitions over the data, legend outside, save."""
+    """Frame x as Jepsen does, draw the partitions behind the data, legend outside, save."""
     low, high = broaden_range(min(xs), max(xs))
     axes.set_xlim(low, high)
     if partitions.op_times:
@@ -260,7 +260,7 @@ def _marker_by_f(fs: list[Any]) -> dict[Any, str]:
 
 
 def _label(f: Any, suffix: Any) -> str:
-    """Legend text: "read ok", "read 0.95", "read 1" (numbers as Clojure prints them)."""
+    """Legend text: "read ok", "read 0.95", "read 1", as Jepsen's legends read."""
     return f"{f} {suffix:g}" if isinstance(suffix, float) else f"{f} {suffix}"
 
 
