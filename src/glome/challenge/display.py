@@ -9,7 +9,6 @@ ends, and the table as aligned text.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Protocol, TextIO
 
 from rich.console import Console, Group
@@ -61,6 +60,16 @@ class PlainDisplay:
         print(table.verdict_sentence(rows), file=self.out, flush=True)
 
 
+class StatusLine:
+    """The current run's status; replaced whole, so the refresh thread never sees half of it."""
+
+    def __init__(self) -> None:
+        self.text = Text("")
+
+    def __rich__(self) -> Text:
+        return self.text
+
+
 class RichDisplay:
     """A progress bar over the runs with the current run's status under it."""
 
@@ -74,10 +83,9 @@ class RichDisplay:
             console=console,
         )
         self.task = self.progress.add_task("starting", total=total)
-        self.status_text = Text("", style="dim")
-        self.lock = threading.Lock()
+        self.status_line = StatusLine()
         self.live = Live(
-            Group(self.progress, self.status_text), console=console, refresh_per_second=4
+            Group(self.progress, self.status_line), console=console, refresh_per_second=4
         )
         self.live.start()
 
@@ -86,8 +94,7 @@ class RichDisplay:
         self.status("starting nodes")
 
     def status(self, line: str) -> None:
-        with self.lock:
-            self.status_text.plain = "  " + line
+        self.status_line.text = Text("  " + line, style="dim")
 
     def end(self, index: int, row: Row) -> None:
         self.progress.advance(self.task)
