@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,14 @@ def test_without_a_store_nothing_is_drawn(tmp_path, monkeypatch):
     result = perf.check(client_history(partitioned=True), CheckContext(Options(), None))
     assert result["valid?"] is True
     assert list(tmp_path.iterdir()) == []
+
+
+def test_zero_latencies_are_drawn_without_a_log_scale_warning(tmp_path):
+    history = build(*[(t * S, kind, 0, "read") for t in range(12) for kind in ("invoke", "ok")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        perf.check(history, CheckContext(Options(), tmp_path))
+    assert png_size(tmp_path / "latency-raw.png") == (900, 400)
 
 
 @pytest.mark.parametrize("history", [[], build(*nemesis(1, 3), *nemesis(5))])

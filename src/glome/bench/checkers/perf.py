@@ -255,6 +255,12 @@ def _finish(axes: Axes, xs: list[float], partitions: Partitions, path: Path) -> 
     axes.figure.savefig(path, dpi=DPI)
 
 
+def _any_positive(series_list: Iterable[Series]) -> bool:
+    """Whether a log scale can show anything: zero latencies (possible only in
+    made-up histories) cannot be placed on one, so then the axis stays linear."""
+    return any(y > 0 for series in series_list for y in series.ys)
+
+
 def _marker_by_f(fs: list[Any]) -> dict[Any, str]:
     return {f: MARKERS[i % len(MARKERS)] for i, f in enumerate(fs)}
 
@@ -290,7 +296,7 @@ def draw_latency_raw(
     keys = [(f, outcome) for f in fs for outcome in OUTCOMES if (f, outcome) in points]
     # the series with fewer points go on top, so rare failures stay visible
     by_size = sorted(keys, key=lambda key: len(points[key].xs), reverse=True)
-    axes = _new_axes(f"{name} latency", "Latency (ms)", log=True)
+    axes = _new_axes(f"{name} latency", "Latency (ms)", log=_any_positive(points.values()))
     for key in keys:
         f, outcome = key
         axes.plot(
@@ -317,11 +323,12 @@ def draw_latency_quantiles(
         return False
     fs = sorted_fs(quantiles)
     markers = _marker_by_f(fs)
-    axes = _new_axes(f"{name} latency", "Latency (ms)", log=True)
+    series_list = [series for by_q in quantiles.values() for series in by_q.values()]
+    axes = _new_axes(f"{name} latency", "Latency (ms)", log=_any_positive(series_list))
     for f in fs:
         for q, series in quantiles[f].items():
             _draw_line(axes, series, markers[f], QUANTILE_COLOURS.get(q, "grey"), _label(f, q))
-    xs = [x for by_q in quantiles.values() for series in by_q.values() for x in series.xs]
+    xs = [x for series in series_list for x in series.xs]
     _finish(axes, xs, partitions, path)
     return True
 
