@@ -2,31 +2,29 @@
 
 Exit codes are Maelstrom's: 0 valid, 1 invalid, 2 unknown, 254 bad arguments,
 255 when the test could not finish (init failed, a node crashed, glome broke).
+A run cut short by SIGINT (Ctrl-C) or SIGTERM exits 130 or 143, 128 + the
+signal: what the JVM running Maelstrom exits with, and what shells and CI
+read as "killed by that signal" -- unlike 255, it cannot be mistaken for a
+node that crashed. The partial store says so too.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import random
-import signal
 import sys
 import traceback
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 from glome.bench import options as cli_options
 from glome.bench import results
 from glome.bench.process import NodeCrashed
-from glome.bench.runner import Outcome, TestAborted, analyze, run
+from glome.bench.runner import Interrupted, Outcome, SignalGuard, TestAborted, analyze, run
 from glome.bench.workloads import UnsupportedWorkload, create
 
 BAD_ARGUMENTS = 254
 CRASHED = 255
-
-
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def test_main(argv: list[str], console: TextIO = sys.stdout) -> int:
@@ -40,35 +38,55 @@ def test_main(argv: list[str], console: TextIO = sys.stdout) -> int:
         return 0
     for warning in options.warnings:
         print(f"\n{'!' * 72}\n{warning}\n{'!' * 72}\n", file=sys.stderr, flush=True)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    guard = SignalGuard()
+    guard.install()
     try:
         for attempt in range(options.test_count):
             if attempt and not options.seed_given:
                 options = dataclasses.replace(options, seed=random.SystemRandom().randrange(2**63))
-            code = _run_once(options, console)
+            code = _run_once(options, console, guard)
             if code != 0:
                 return code
         return 0
+    except Interrupted as interruption:  # between two runs: nothing of a run to keep
+        print(f"\nInterrupted by {interruption.signal_name}.", file=sys.stderr)
+        return interruption.exit_code
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        guard.restore()
 
 
-def _run_once(options: cli_options.TestOptions, console: TextIO) -> int:
+def _run_once(options: cli_options.TestOptions, console: TextIO, guard: SignalGuard) -> int:
     try:
-        outcome = run(options, console)
+        outcome = run(options, console, guard=guard)
     except UnsupportedWorkload as error:
         print(str(error), file=sys.stderr)
         return BAD_ARGUMENTS
     except (TestAborted, NodeCrashed) as error:
         print(f"\nTest aborted: {error}", file=sys.stderr, flush=True)
         return CRASHED
-    except KeyboardInterrupt:
-        print("\nInterrupted; every node process has been killed.", file=sys.stderr)
-        return CRASHED
     except Exception:
         print("glome test broke. Here's why:\n" + traceback.format_exc(), file=sys.stderr)
         return CRASHED
+    if "interrupted" in outcome.glome:
+        return _report_interruption(outcome)
     return _report(outcome, console)
+
+
+def _report_interruption(outcome: Outcome) -> int:
+    """No verdict for a run cut short: say so, and where what it did is kept."""
+    signal_name = outcome.glome["interrupted"]
+    kept = (
+        f"The history so far ({outcome.glome['history-ops']} ops) and partial results "
+        f"(valid? unknown) are in {outcome.store}"
+        if outcome.store is not None
+        else "It had not started: nothing was stored"
+    )
+    print(
+        f"\nInterrupted by {signal_name}: every node process has been killed. {kept}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return outcome.exit_code
 
 
 def _report(outcome: Outcome, console: TextIO) -> int:
@@ -93,6 +111,13 @@ def analyze_main(argv: list[str], console: TextIO = sys.stdout) -> int:
     try:
         store = results.resolve_test(chosen.test, Path("store"))
         test = results.load_test(store)
+        interrupted = test.get("glome", {}).get("interrupted")
+        if interrupted and "net-stats" not in test:
+            raise FileNotFoundError(
+                f"{store} holds a test interrupted by {interrupted}: its history is partial "
+                "and has no verdict. Its partial results are in "
+                f"{store / results.RESULTS_JSON}"
+            )
         if "net-stats" not in test:
             raise FileNotFoundError(f"{store} holds no finished test (it was aborted)")
         options = cli_options.TestOptions.from_dict(test["options"])

@@ -6,6 +6,13 @@ malformed line stops reading that node for good, as Maelstrom's stdout thread
 does (spec 2.3) -- glome says so loudly, since the symptom (a node that goes
 silent) is otherwise baffling. Messages for a node are batched and written
 once per loop tick.
+
+Memory stays bounded whatever a node does. Maelstrom queues messages for a
+node that does not read its stdin without limit (its JVM grows until it
+dies); glome keeps at most ``STDIN_BACKLOG_LIMIT`` bytes waiting for a node's
+stdin and discards, counts and reports what arrives beyond that. The crash
+report's rings keep at most ``TAIL_LINE_BYTES`` of each line, so that
+megabyte lines are not held on to.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from glome.bench.loop import Loop, monotonic_ns
 from glome.bench.net import NetError, Network
 
 RING = 32  # lines of stdout/stderr kept for crash reports
+TAIL_LINE_BYTES = 4096  # of each of them
+STDIN_BACKLOG_LIMIT = 16 << 20  # bytes waiting for a node's stdin before glome discards
 ENVELOPE_KEYS = frozenset({"src", "dest", "body", "id"})
 READ_SIZE = 1 << 16
 
@@ -124,6 +133,7 @@ class NodeProcess:
         on_poison: Callable[[str, str], None],
         on_exit: Callable[[NodeProcess], None],
         echo_stderr: Callable[[str], None] | None = None,
+        on_overflow: Callable[[NodeProcess], None] | None = None,
     ) -> None:
         self.node_id = node_id
         self.argv = argv
@@ -134,15 +144,21 @@ class NodeProcess:
         self._on_poison = on_poison
         self._on_exit = on_exit
         self._echo_stderr = echo_stderr
+        self._on_overflow = on_overflow
         self.stdout_tail: deque[bytes] = deque(maxlen=RING)
         self.stderr_tail: deque[bytes] = deque(maxlen=RING)
         self.poisoned: str | None = None
-        self._partial = b""
+        self._partial: list[bytes] = []  # chunks of an unfinished stdout line
         self._stderr_partial = b""
-        self._unsent = b""
+        self._stdin_queue: deque[bytes | memoryview] = deque()  # not yet taken by the pipe
+        self.stdin_backlog = 0  # bytes in _stdin_queue
+        #: messages (and their bytes) discarded because the stdin backlog was full
+        self.discarded_messages = 0
+        self.discarded_bytes = 0
         self._log: IO[bytes] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_closed = False
+        self.killed = False
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
@@ -169,9 +185,11 @@ class NodeProcess:
         return None if self.proc is None else self.proc.poll()
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (Maelstrom's destroyForcibly) and reap it."""
-        if self.proc is None:
+        """SIGKILL the whole process group (Maelstrom's destroyForcibly) and reap it;
+        once only, since a reaped pid may be reused."""
+        if self.proc is None or self.killed:
             return
+        self.killed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -197,9 +215,10 @@ class NodeProcess:
 
         stdout = deque(self.stdout_tail, maxlen=RING)
         stderr = deque(self.stderr_tail, maxlen=RING)
-        for tail, unfinished in ((stdout, self._partial), (stderr, self._stderr_partial)):
+        unfinished_stdout = b"".join(self._partial)
+        for tail, unfinished in ((stdout, unfinished_stdout), (stderr, self._stderr_partial)):
             if unfinished:
-                tail.append(unfinished)
+                _keep_tail(tail, [unfinished])
         return (
             f"Node {self.node_id} crashed with exit status {status}. Before crashing, it wrote "
             f"to STDOUT:\n\n{lines(stdout)}\n\nAnd to STDERR:\n\n"
@@ -214,28 +233,43 @@ class NodeProcess:
         if not dues:
             return
         self.net.router.record_written(dues, monotonic_ns())
-        self._write(self._unsent + data if self._unsent else data)
+        if self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT and self.stdin_backlog:
+            first = not self.discarded_messages
+            self.discarded_messages += len(dues)
+            self.discarded_bytes += len(data)
+            if first and self._on_overflow is not None:
+                self._on_overflow(self)
+            return
+        self._stdin_queue.append(data)
+        self.stdin_backlog += len(data)
+        self._write_queued()
 
-    def _write(self, data: bytes) -> None:
+    def _write_queued(self) -> None:
+        """Hand the pipe as much of the queue as it takes now; watch it for the rest."""
         stdin = self.proc.stdin if self.proc else None
         if stdin is None or stdin.closed:
             return
-        try:
-            written = os.write(stdin.fileno(), data)
-        except BlockingIOError:
-            written = 0
-        except OSError:  # the node is gone; Maelstrom swallows these too
-            self._unsent = b""
-            return
-        self._unsent = data[written:]
-        if self._unsent:
-            self.loop.add_writer(stdin.fileno(), self._writable)
-
-    def _writable(self) -> None:
-        data, self._unsent = self._unsent, b""
-        stdin = self.proc.stdin  # type: ignore[union-attr]
-        self.loop.remove_writer(stdin.fileno())  # type: ignore[union-attr]
-        self._write(data)
+        fd = stdin.fileno()
+        queue = self._stdin_queue
+        while queue:
+            head = queue[0]
+            try:
+                written = os.write(fd, head)
+            except BlockingIOError:
+                break
+            except OSError:  # the node is gone; Maelstrom swallows these too
+                queue.clear()
+                self.stdin_backlog = 0
+                break
+            self.stdin_backlog -= written
+            if written < len(head):
+                queue[0] = memoryview(head)[written:]  # no copy of a megabyte remainder
+                break
+            queue.popleft()
+        if queue:
+            self.loop.add_writer(fd, self._write_queued)
+        else:
+            self.loop.remove_writer(fd)
 
     # -- output from the node ---------------------------------------------
     def _read(self, fd: int) -> bytes | None:
@@ -257,18 +291,22 @@ class NodeProcess:
         if not data:
             self._on_exit(self)
             return
-        buffer = self._partial + data if self._partial else data
+        if b"\n" not in data and b"\r" not in data:
+            self._partial.append(data)  # joined once the line ends: no quadratic copying
+            return
+        buffer = b"".join((*self._partial, data)) if self._partial else data
         if b"\r" in buffer:
             # Java's readLine also ends lines at \r; keep a trailing \r for a following \n.
             keep_cr = buffer.endswith(b"\r")
             buffer = buffer[:-1] if keep_cr else buffer
             buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             lines = buffer.split(b"\n")
-            self._partial = lines.pop() + (b"\r" if keep_cr else b"")
+            last = lines.pop() + (b"\r" if keep_cr else b"")
         else:
             lines = buffer.split(b"\n")
-            self._partial = lines.pop()
-        self.stdout_tail.extend(lines)
+            last = lines.pop()
+        self._partial = [last] if last else []
+        _keep_tail(self.stdout_tail, lines)
         self._route(lines)
 
     def _route(self, lines: list[bytes]) -> None:
@@ -323,7 +361,15 @@ class NodeProcess:
             self._log.flush()
         lines = (self._stderr_partial + data).split(b"\n")
         self._stderr_partial = lines.pop()
+        _keep_tail(self.stderr_tail, lines)
         for line in lines:
-            self.stderr_tail.append(line)
             if self._echo_stderr is not None:
                 self._echo_stderr(f"{self.node_id} stderr: {line.decode('utf-8', 'replace')}")
+
+
+def _keep_tail(tail: deque[bytes], lines: list[bytes]) -> None:
+    """Add the last lines to a crash-report ring, each cut to TAIL_LINE_BYTES."""
+    for line in lines[-RING:]:
+        if len(line) > TAIL_LINE_BYTES:
+            line = line[:TAIL_LINE_BYTES] + b" ... (%d more bytes)" % (len(line) - TAIL_LINE_BYTES)
+        tail.append(line)

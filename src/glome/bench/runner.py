@@ -3,21 +3,26 @@
 Services, node processes and init; client setup; the generator's phases;
 teardown (a node that exited early aborts the run with Maelstrom's crash
 report); then analysis and the store. Every child process is killed on the
-way out, whatever happens.
+way out, whatever happens. SIGINT or SIGTERM ends the run early: the nodes
+are killed, and the history so far is stored with results that say the run
+was interrupted (``valid?`` unknown, the signal under ``glome``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, TextIO
 
 from glome import _fast
@@ -26,7 +31,7 @@ from glome.bench.checkers import availability, compose, exceptions, stats
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError
 from glome.bench.generator import History, Scheduler
-from glome.bench.history import CheckContext, Op
+from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.loop import Loop, gather, monotonic_ns, spawn
 from glome.bench.nemesis import PartitionNemesis
 from glome.bench.net import Journal, Latency, Network
@@ -37,6 +42,67 @@ from glome.bench.workloads import Workload, create
 
 INIT_TIMEOUT_S = 10.0
 EXIT_CHECK_DELAY_NS = 50_000_000
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: the run stops and keeps what it has.
+
+    A BaseException, as KeyboardInterrupt is, so that no handler meant for a
+    node's or a checker's errors swallows it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signal_name = signal.Signals(signum).name
+        #: 128 + the signal number, what a shell reports for a process the signal
+        #: killed (130 for SIGINT, 143 for SIGTERM) and what Maelstrom's JVM exits with
+        self.exit_code = 128 + signum
+        super().__init__(self.signal_name)
+
+
+class SignalGuard:
+    """Turns the first SIGINT or SIGTERM into ``Interrupted``, where that is safe.
+
+    Inside ``deferred()`` (starting or killing nodes) the signal waits until the
+    block ends, so that no node is started unrecorded or left alive half-way
+    through the teardown. Every later signal is ignored: the cleanup it would
+    cut short is what kills the nodes, and it is bounded.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._raised = False
+        self._depth = 0
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+            self._raise_unless_deferred()
+
+    def _raise_unless_deferred(self) -> None:
+        if self.received is not None and not self._depth and not self._raised:
+            self._raised = True
+            raise Interrupted(self.received)
+
+    @contextlib.contextmanager
+    def deferred(self) -> Iterator[None]:
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        self._raise_unless_deferred()
 
 
 class TestAborted(Exception):
@@ -76,7 +142,13 @@ def checker_for(workload: Workload) -> Callable[[list[Op], CheckContext], dict[s
 class Run:
     """State of one test run on one event loop."""
 
-    def __init__(self, options: Any, console: TextIO, store_root: Path = Path("store")) -> None:
+    def __init__(
+        self,
+        options: Any,
+        console: TextIO,
+        store_root: Path = Path("store"),
+        guard: SignalGuard | None = None,
+    ) -> None:
         self.options = options
         self.console = console
         self.store_root = store_root
@@ -88,6 +160,9 @@ class Run:
         # Maelstrom runs nodes in the JVM's temp directory (normally /tmp).
         self.workdir = tempfile.gettempdir()
         self.progress: Progress | None = None
+        self.guard = guard or SignalGuard()
+        self.store: Path | None = None
+        self.journal: Journal | None = None
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -96,8 +171,18 @@ class Run:
 
     # -- the run ----------------------------------------------------------
     def execute(self) -> Outcome:
+        history = History(monotonic_ns())
+        try:
+            workload = create(
+                self.options.workload, self.options, seeded(self.options.seed, "workload")
+            )
+            self._run(workload, history)
+            return self._analyze(workload, history.ops)
+        except Interrupted as interruption:
+            return self._interrupted(interruption, history.ops)
+
+    def _run(self, workload: Workload, history: History) -> None:
         options = self.options
-        workload = create(options.workload, options, seeded(options.seed, "workload"))
         self.store = store_results.create_store(options.workload, self.store_root)
         store_results.write_test(self.store, {"options": options.to_dict()})
         journal = Journal(self.store / "net-journal.jsonl")
@@ -110,12 +195,13 @@ class Run:
             log_recv=options.log_net_recv,
             after_release=self._flush_nodes,
         )
+        self.journal = journal  # from here on, the teardown has a network to tear down
         start_services(self.net, seeded(options.seed, "services"))
         self.loop.add_tick_hook(self._flush_nodes)
-        history = History(monotonic_ns())
         gc.disable()  # a full collection mid-run would stall deliveries for milliseconds
         try:
-            self._start_nodes()
+            with self.guard.deferred():  # every node started is recorded, to be killed
+                self._start_nodes()
             self.loop.run_until(spawn(self.loop, self._init_nodes()))
             setup_clients = {node: self._open_client() for node in options.nodes}
             self._setup(workload, setup_clients)
@@ -133,20 +219,25 @@ class Run:
         except ClientError as error:
             raise TestAborted(str(error)) from error
         finally:
-            gc.enable()
-            if self.progress:
-                self.progress.stop()
+            with self.guard.deferred():
+                self._tear_down()
+
+    def _tear_down(self) -> None:
+        """Stop the progress line, close the journal and kill the nodes; safe to repeat."""
+        gc.enable()
+        if self.progress:
+            self.progress.stop()
+        if self.journal is not None:
             self.net.flush_journal()
-            journal.close()
-            if not options.leave_db_running:
-                self.kill_nodes()
-        return self._analyze(workload, history.ops)
+            self.journal.close()
+        if not self.options.leave_db_running:
+            self.kill_nodes()
 
     def _setup(self, workload: Workload, clients: dict[str, Client]) -> None:
         """The workload's client setup (broadcast's topology); any failure aborts the test."""
         try:
             self.loop.run_until(spawn(self.loop, workload.setup(clients)))
-        except (NodeCrashed, KeyboardInterrupt):
+        except NodeCrashed:
             raise
         except Exception as error:
             raise TestAborted(f"Client setup failed: {error}") from error
@@ -193,6 +284,7 @@ class Run:
                 self._poisoned,
                 self._stdout_closed,
                 echo,
+                self._overflowing,
             )
             self.nodes.append(node)
             self.nodes_by_id[node_id] = node
@@ -228,6 +320,15 @@ class Run:
             f"from now on is ignored. The error:\n{text}\n"
         )
 
+    def _overflowing(self, node: NodeProcess) -> None:
+        self.say(
+            f"\nWARNING: {node.node_id} is not reading its STDIN: {node.stdin_backlog} bytes of "
+            f"messages wait for it. Maelstrom would queue every further message without limit "
+            f"(and grow until it runs out of memory); glome keeps its memory bounded by "
+            f"discarding messages to {node.node_id} while this backlog is full. They are counted "
+            f"under glome.stdin-overflow in the results.\n"
+        )
+
     def _stdout_closed(self, node: NodeProcess) -> None:
         """A node closed its stdout: if it exited, the run is over (spec 2.4)."""
 
@@ -254,8 +355,6 @@ class Run:
     def kill_nodes(self) -> None:
         for node in self.nodes:
             node.kill()
-        self.nodes = []
-        self.nodes_by_id = {}
         self.loop.close()
 
     # -- analysis ---------------------------------------------------------
@@ -265,6 +364,15 @@ class Run:
             "seed": self.options.seed,
             "lateness": self.net.lateness(),
             "poisoned-nodes": self.poisoned,
+            "stdin-overflow": [
+                {
+                    "node": node.node_id,
+                    "discarded-messages": node.discarded_messages,
+                    "discarded-bytes": node.discarded_bytes,
+                }
+                for node in self.nodes
+                if node.discarded_messages
+            ],
             "messages": self.net.next_id,
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
         }
@@ -273,6 +381,27 @@ class Run:
         )
         store_results.write_history(self.store, history)
         return analyze(self.store, workload, history, net_stats, glome, self.options)
+
+    def _interrupted(self, interruption: Interrupted, history: list[Op]) -> Outcome:
+        """Kill the nodes, then keep what the run has: the history so far and results
+        that say only that there is no verdict (Maelstrom's keys, glome's under glome)."""
+        with self.guard.deferred():
+            if self.net is not None:
+                self._tear_down()
+        glome = {
+            "interrupted": interruption.signal_name,
+            "seed": self.options.seed,
+            "history-ops": len(history),
+            "poisoned-nodes": self.poisoned,
+        }
+        if self.store is None:  # interrupted before the store existed: nothing to keep
+            return Outcome(interruption.exit_code, glome=glome)
+        test = store_results.load_test(self.store)
+        store_results.write_test(self.store, {**test, "glome": {**test.get("glome", {}), **glome}})
+        store_results.write_history(self.store, history)
+        results = {"glome": glome, "valid?": UNKNOWN}
+        store_results.write_results(self.store, results)
+        return Outcome(interruption.exit_code, self.store, results, glome)
 
 
 def analyze(
@@ -311,5 +440,10 @@ def resolve_bin(path: str) -> str:
     return resolved
 
 
-def run(options: Any, console: TextIO = sys.stdout, store_root: Path = Path("store")) -> Outcome:
-    return Run(options, console, store_root).execute()
+def run(
+    options: Any,
+    console: TextIO = sys.stdout,
+    store_root: Path = Path("store"),
+    guard: SignalGuard | None = None,
+) -> Outcome:
+    return Run(options, console, store_root, guard).execute()

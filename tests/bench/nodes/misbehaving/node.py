@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""An echo node that misbehaves on request, to show how ``glome test`` copes.
+
+It writes its pid to ``--pid-dir`` first thing (the tests check afterwards that
+no node outlived the run), then echoes -- except as one flag says:
+
+``--crash-after N``       exit with status 7 after N echoes
+``--no-init``             never answer init
+``--hang-after N``        after N echoes ignore SIGTERM, start a child that sleeps,
+                          and sleep forever without reading stdin again
+``--flood self|NODE``     after init, print messages to DEST forever, never reading
+``--flood client``        answer the first echo, then repeat the answer forever
+``--bad-line-after N``    print a line that is not JSON after N echoes
+``--reply-twice``         answer every echo twice
+``--late-init-reply S``   S seconds after init_ok, send a second one (the init
+                          client is closed by then)
+``--unknown-after N``     after N echoes, send a message to node n99
+``--big-to NODE``         with every echo, send NODE a message of ``--big-mb`` MB;
+                          a node that gets one checks it and logs ``big ok``
+"""
+
+import hashlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from typing import BinaryIO
+
+import orjson
+
+
+def flag(name: str, default: str | None = None) -> str | None:
+    args = sys.argv[1:]
+    return args[args.index(name) + 1] if name in args else default
+
+
+def count_flag(name: str) -> int:
+    return int(flag(name, "-1"))
+
+
+class Node:
+    def __init__(self) -> None:
+        self.out = sys.stdout.buffer
+        self.node_id = ""
+        self.echoes = 0
+        self.timers: list[tuple[float, bytes]] = []  # (when, line) printed later
+
+    def emit(self, dest: str, body: dict) -> None:
+        line = orjson.dumps({"src": self.node_id, "dest": dest, "body": body}) + b"\n"
+        self.out.write(line)
+
+    def handle(self, message: dict) -> None:
+        body = message["body"]
+        kind = body["type"]
+        if kind == "init":
+            self.on_init(message)
+        elif kind == "echo":
+            self.on_echo(message)
+        elif kind == "big":
+            data = body["data"].encode()
+            verdict = "ok" if hashlib.sha256(data).hexdigest() == body["sha"] else "CORRUPT"
+            print(f"big {verdict} {len(data)}", file=sys.stderr, flush=True)
+        self.out.flush()
+
+    def on_init(self, message: dict) -> None:
+        if "--no-init" in sys.argv:
+            return
+        self.node_id = message["body"]["node_id"]
+        reply = {"type": "init_ok", "in_reply_to": message["body"]["msg_id"]}
+        self.emit(message["src"], reply)
+        late = flag("--late-init-reply")
+        if late is not None:
+            line = orjson.dumps({"src": self.node_id, "dest": message["src"], "body": reply})
+            self.timers.append((time.monotonic() + float(late), line + b"\n"))
+        dest = flag("--flood")
+        if dest is not None and dest != "client":
+            self.out.flush()
+            flood(self.node_id if dest == "self" else dest, self.node_id, self.out)
+
+    def on_echo(self, message: dict) -> None:
+        body = message["body"]
+        self.echoes += 1
+        if self.echoes == count_flag("--crash-after"):
+            print("crashing on purpose", file=sys.stderr, flush=True)
+            sys.exit(7)
+        if self.echoes == count_flag("--hang-after"):
+            hang()
+        reply = {"type": "echo_ok", "echo": body["echo"], "in_reply_to": body["msg_id"]}
+        for _ in range(2 if "--reply-twice" in sys.argv else 1):
+            self.emit(message["src"], reply)
+        if flag("--flood") == "client":
+            self.out.flush()
+            flood(message["src"], self.node_id, self.out, reply)
+        if self.echoes == count_flag("--bad-line-after"):
+            self.out.write(b"this line is not JSON\n")
+        if self.echoes == count_flag("--unknown-after"):
+            self.emit("n99", {"type": "gossip"})
+        big_to = flag("--big-to")
+        if big_to is not None and big_to != self.node_id:
+            size = int(float(flag("--big-mb", "1")) * 1_000_000) + self.echoes
+            data = (str(self.echoes) * size)[:size]
+            sha = hashlib.sha256(data.encode()).hexdigest()
+            self.emit(big_to, {"type": "big", "data": data, "sha": sha})
+
+    def fire_timers(self) -> None:
+        now = time.monotonic()
+        for timer in [t for t in self.timers if t[0] <= now]:
+            self.timers.remove(timer)
+            self.out.write(timer[1])
+            self.out.flush()
+
+    def run(self) -> None:
+        selector = selectors.DefaultSelector()
+        stdin = sys.stdin.buffer.fileno()
+        selector.register(stdin, selectors.EVENT_READ)
+        partial = b""
+        while True:
+            wait = min((t[0] for t in self.timers), default=time.monotonic() + 1)
+            if selector.select(max(0.0, wait - time.monotonic())):
+                data = os.read(stdin, 1 << 20)
+                if not data:
+                    return
+                *lines, partial = (partial + data).split(b"\n")
+                for line in lines:
+                    self.handle(orjson.loads(line))
+            self.fire_timers()
+
+
+def flood(dest: str, src: str, out: BinaryIO, body: dict | None = None) -> None:
+    body = body or {"type": "flood", "padding": "x" * 64}
+    line = orjson.dumps({"src": src, "dest": dest, "body": body})
+    chunk = (line + b"\n") * 1000
+    while True:
+        out.write(chunk)
+        out.flush()
+
+
+def hang() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1e6)"])
+    write_pid(child.pid)
+    print("hanging on purpose", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def write_pid(pid: int) -> None:
+    pid_dir = flag("--pid-dir")
+    if pid_dir is not None:
+        with open(os.path.join(pid_dir, str(pid)), "w") as marker:
+            marker.write(str(pid))
+
+
+def main() -> None:
+    write_pid(os.getpid())
+    Node().run()
+
+
+if __name__ == "__main__":
+    main()
