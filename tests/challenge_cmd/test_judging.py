@@ -41,6 +41,20 @@ def test_figures_from_edn_shaped_results_with_numeric_quantile_keys() -> None:
     assert (figures.median_ms, figures.max_ms, figures.msgs_per_op) == (123.0, 456.0, 1.2)
 
 
+def test_ok_fraction_counts_client_ops_but_not_kafkas_crash_ops() -> None:
+    kafka = results(ok=0.997)  # availability counts the crash ops, which always end info
+    kafka["stats"] = {
+        "by-f": {
+            "send": {"count": 900, "ok-count": 899, "info-count": 1},
+            "poll": {"count": 1100, "ok-count": 1100},
+            "crash": {"count": 6, "ok-count": 0, "info-count": 6},
+        }
+    }
+    assert judging.figures_of(kafka).ok_fraction == 1999 / 2000
+    assert judging.figures_of(edn.loads(edn.dumps(kafka))).ok_fraction == 1999 / 2000
+    assert judging.figures_of(results(ok=0.25)).ok_fraction == 0.25  # no stats: availability
+
+
 def test_missing_figures_are_none() -> None:
     assert judging.figures_of({"valid?": True}) == judging.Figures()
 

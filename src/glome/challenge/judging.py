@@ -17,6 +17,9 @@ from glome.challenges import Targets
 
 VALID, INVALID, UNKNOWN, CRASHED = "valid", "invalid", "unknown", "crashed"
 SUMMARY_FILE = "challenge-summary.json"
+# kafka's :crash ops always end :info by design; Maelstrom's stats checker
+# leaves them (and :debug-topic-partitions) out of its verdict too
+NEVER_OK_FS = frozenset({"crash", "debug-topic-partitions"})
 
 # Targets field -> (figure it bounds, True if the bound is a maximum)
 TARGET_FIGURES: dict[str, tuple[str, bool]] = {
@@ -34,7 +37,7 @@ class Figures:
     msgs_per_op: float | None = None  # net.servers.msgs-per-op
     median_ms: float | None = None  # workload.stable-latencies 0.5 (broadcast)
     max_ms: float | None = None  # workload.stable-latencies 1 (broadcast)
-    ok_fraction: float | None = None  # availability.ok-fraction
+    ok_fraction: float | None = None  # ok / count over stats.by-f, less NEVER_OK_FS
     analysis_s: float | None = None  # end of the workload's phases to results
 
 
@@ -112,13 +115,25 @@ def _quantile(latencies: Any, quantile: float) -> float | None:
     return None
 
 
+def ok_fraction(results: dict[str, Any]) -> float | None:
+    """The fraction of client ops that succeeded, leaving out ops that never can
+    (NEVER_OK_FS); availability.ok-fraction when the results have no stats."""
+    by_f = _path(results, "stats", "by-f")
+    if isinstance(by_f, dict):
+        counted = [c for f, c in by_f.items() if f not in NEVER_OK_FS and isinstance(c, dict)]
+        total = sum(_number(c.get("count")) or 0 for c in counted)
+        if total:
+            return sum(_number(c.get("ok-count")) or 0 for c in counted) / total
+    return _number(_path(results, "availability", "ok-fraction"))
+
+
 def figures_of(results: dict[str, Any], analysis_s: float | None = None) -> Figures:
     latencies = _path(results, "workload", "stable-latencies")
     return Figures(
         msgs_per_op=_number(_path(results, "net", "servers", "msgs-per-op")),
         median_ms=_quantile(latencies, 0.5),
         max_ms=_quantile(latencies, 1.0),
-        ok_fraction=_number(_path(results, "availability", "ok-fraction")),
+        ok_fraction=ok_fraction(results),
         analysis_s=analysis_s,
     )
 
