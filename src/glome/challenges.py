@@ -22,9 +22,7 @@ class Targets:
     msgs_per_op: float | None = None  # net.servers.msgs-per-op, at most
     median_ms: float | None = None  # workload.stable-latencies "0.5", at most
     max_ms: float | None = None  # workload.stable-latencies "1", at most
-    ok_fraction: float | None = (
-        None  # ok / count of client ops (stats.by-f, less kafka's crash ops), at least
-    )
+    ok_fraction: float | None = None  # ok share of client ops but kafka's crash ops, at least
 
 
 @dataclass(frozen=True)
