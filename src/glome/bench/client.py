@@ -5,11 +5,18 @@ takes messages only while it waits for a reply (Maelstrom's client reads its
 queue only inside an RPC); a message that does not answer the request in
 flight is dropped. Errors become the exceptions below, which the workloads
 map to ``fail`` or ``info`` exactly as Maelstrom's ``with-errors`` does.
+
+Messages for a client that is not waiting stay queued until its next request
+reads and drops them, as in Maelstrom -- whose queues have no limit, so a
+node that floods an idle client grows it without bound. ``IdleBacklog``
+keeps glome bounded: past ``IDLE_BACKLOG_LIMIT`` queued messages it drops
+them at once, and says so.
 """
 
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -19,6 +26,7 @@ from glome.bench.net import Message, Network
 from glome.protocol import RESPONSE_SCHEMAS, ResponseSchema, error_code, response_violation
 
 DEFAULT_TIMEOUT_S = 5.0
+IDLE_BACKLOG_LIMIT = 100_000  # messages queued for clients, about 50 MB
 
 
 class ClientError(Exception):
@@ -87,6 +95,13 @@ class Client:
         """Leave the network: later messages to this id poison their sender (spec 9.2)."""
         self.net.unregister(self.id)
 
+    def drop_backlog(self) -> None:
+        """Read and drop what waits for this client while it is idle, as its next
+        request would (the messages count as received then)."""
+        if self._waiting is None and self.net.has(self.id):
+            self.net.set_open(self.id, True)
+            self.net.set_open(self.id, False)
+
     def _receive(self, message: Message, _deadline: int) -> None:
         waiting = self._waiting
         body = message[3]
@@ -135,6 +150,47 @@ class Client:
         if why:
             raise MalformedResponse(dest, body, schema, answer, why)
         return answer
+
+
+class IdleBacklog:
+    """Watches how many messages wait for clients; past the limit, idle clients drop them.
+
+    Clients are never partitioned, so every message to or from a client that was
+    sent but not yet received waits in a client's queue (or was left behind by a
+    client that closed, which only a misbehaving node makes common): the count is
+    the network's client sends minus its client receipts.
+    """
+
+    def __init__(self, net: Network, log: Callable[[str], None]) -> None:
+        self.net = net
+        self._log = log
+        self._clients: weakref.WeakSet[Client] = weakref.WeakSet()
+        self._baseline = 0  # what was left behind at the last drop
+        self.dropped = 0
+
+    def watch(self, client: Client) -> None:
+        self._clients.add(client)
+
+    def _waiting_messages(self) -> int:
+        router = self.net.router
+        return router.send_clients - router.recv_clients
+
+    def check(self) -> None:
+        """Run once per loop tick: cheap unless the limit is passed."""
+        if self._waiting_messages() - self._baseline <= IDLE_BACKLOG_LIMIT:
+            return
+        before = self._waiting_messages()
+        for client in list(self._clients):
+            client.drop_backlog()
+        self._baseline = self._waiting_messages()
+        if not self.dropped:
+            self._log(
+                f"\nWARNING: nodes sent more than {IDLE_BACKLOG_LIMIT} messages to clients that "
+                "were not waiting for them. Maelstrom would queue them without limit until each "
+                "client's next request read and dropped them; glome drops them now, to keep its "
+                "memory bounded. They are counted under glome.idle-client-drops in the results.\n"
+            )
+        self.dropped += before - self._baseline
 
 
 async def with_errors(

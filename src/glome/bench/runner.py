@@ -29,7 +29,7 @@ from glome import _fast
 from glome.bench import results as store_results
 from glome.bench.checkers import availability, compose, exceptions, stats
 from glome.bench.checkers import net as net_checker
-from glome.bench.client import Client, ClientError
+from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.loop import Loop, gather, monotonic_ns, spawn
@@ -197,7 +197,9 @@ class Run:
         )
         self.journal = journal  # from here on, the teardown has a network to tear down
         start_services(self.net, seeded(options.seed, "services"))
+        self.idle_backlog = IdleBacklog(self.net, self.say)
         self.loop.add_tick_hook(self._flush_nodes)
+        self.loop.add_tick_hook(self.idle_backlog.check)
         gc.disable()  # a full collection mid-run would stall deliveries for milliseconds
         try:
             with self.guard.deferred():  # every node started is recorded, to be killed
@@ -266,7 +268,9 @@ class Run:
         )
 
     def _open_client(self) -> Client:
-        return Client(self.loop, self.net, f"c{next(self._client_ids)}")
+        client = Client(self.loop, self.net, f"c{next(self._client_ids)}")
+        self.idle_backlog.watch(client)
+        return client
 
     # -- nodes ------------------------------------------------------------
     def _start_nodes(self) -> None:
@@ -373,6 +377,7 @@ class Run:
                 for node in self.nodes
                 if node.discarded_messages
             ],
+            "idle-client-drops": self.idle_backlog.dropped,
             "messages": self.net.next_id,
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
         }
