@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from glome.bench.runner import SignalGuard
 from glome.challenge import display
 from glome.challenge.engines import GlomeEngine
 from glome.challenge.judging import Row
@@ -21,7 +22,7 @@ class Terminal(io.StringIO):
 def test_the_current_runs_status_reaches_the_display_from_a_real_run(tmp_path: Path) -> None:
     (job,) = plan(["1"], time_limit=1, seed=3)
     lines: list[str] = []
-    row = GlomeEngine(tmp_path / "store").run(job, lines.append)
+    row = GlomeEngine(tmp_path / "store", SignalGuard()).run(job, lines.append)
     assert row.verdict == "valid", row.message
     assert lines and all("ok " in line and "msgs " in line for line in lines)
     assert row.figures.analysis_s is not None and row.figures.analysis_s < row.seconds

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 Glome = Script = Any  # the fixtures of conftest.py
 
@@ -72,6 +78,32 @@ def test_a_crashing_node_is_a_crashed_row_and_the_next_challenge_still_runs(
     assert all(row["message"] for row in rows)
     assert all(row["store"] for row in rows)  # each run still keeps its folder
     assert "crashed" in done.stdout
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_the_command_and_keeps_the_partial_run(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "glome", "challenge", "3a", "1", "--time-limit", "10"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    history = tmp_path / "store" / "broadcast"
+    deadline = time.monotonic() + 30
+    while not any(history.glob("*/node-logs")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # into the main phase
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == code, out + err
+    settings = summary(tmp_path)["settings"]
+    assert settings["interrupted"] == "after 1 of 2 runs"
+    (row,) = summary(tmp_path)["rows"]
+    assert (row["challenge"], row["verdict"]) == ("3a", "interrupted")
+    assert (tmp_path / "store" / row["store"] / "history.jsonl").is_file()
 
 
 def test_bad_arguments_exit_254(glome: Glome) -> None:

@@ -1,9 +1,10 @@
 """``glome challenge ID|all``: run challenges with their official flags, judge, report.
 
 Exit codes: 0 when every run is valid and meets its targets, 1 otherwise, 254
-for bad arguments (or no Maelstrom for ``--engine maelstrom``), 130 when
-interrupted. The table, store/report.html and store/challenge-summary.json
-are written after every run, so an interrupted session keeps what it did.
+for bad arguments (or no Maelstrom for ``--engine maelstrom``), 130 or 143
+when SIGINT or SIGTERM stops it (as ``glome test``). The table,
+store/report.html and store/challenge-summary.json are written after every
+run, so an interrupted session keeps what it did.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn, TextIO
 
-from glome.bench.runner import TestAborted, resolve_bin
+from glome.bench.runner import Interrupted, SignalGuard, TestAborted, resolve_bin
 from glome.challenge import judging
 from glome.challenge.display import display_for
 from glome.challenge.engines import Engine, GlomeEngine
@@ -27,7 +26,6 @@ from glome.challenge.plan import Job, PlanError, plan
 from glome.challenge.report import write_report
 
 BAD_ARGUMENTS = 254
-INTERRUPTED = 130
 STORE_ROOT = Path("store")
 
 DESCRIPTION = """\
@@ -71,10 +69,6 @@ def parser() -> argparse.ArgumentParser:
     return parse
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def settings_of(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "command": " ".join(["glome", "challenge", *argv]),
@@ -92,20 +86,21 @@ def settings_of(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     return settings
 
 
-def make_engine(args: argparse.Namespace) -> Engine:
+def make_engine(args: argparse.Namespace, guard: SignalGuard) -> Engine:
     """The engine asked for; raises MaelstromMissing or TestAborted (bad --bin)."""
     if args.bin is not None and args.engine == "glome":
         resolve_bin(args.bin)
     if args.engine == "maelstrom":
         return MaelstromEngine(find_maelstrom(args.maelstrom), STORE_ROOT)
-    return GlomeEngine(STORE_ROOT)
+    return GlomeEngine(STORE_ROOT, guard)
 
 
 def challenge_main(argv: list[str], out: TextIO = sys.stdout) -> int:
+    guard = SignalGuard()
     try:
         args = parser().parse_args(argv)
         jobs = plan(args.ids, args.runs, args.bin, args.seed, args.time_limit)
-        engine = make_engine(args)
+        engine = make_engine(args, guard)
     except (ArgumentError, PlanError, TestAborted) as error:
         print(f"glome challenge: {error}\n\n{parser().format_usage()}", file=sys.stderr)
         return BAD_ARGUMENTS
@@ -114,35 +109,39 @@ def challenge_main(argv: list[str], out: TextIO = sys.stdout) -> int:
         return BAD_ARGUMENTS
     if args.engine == "maelstrom" and args.seed is not None:
         print("note: maelstrom has no --seed; its runs are not repeatable", file=sys.stderr)
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    guard.install()
     try:
-        return run_jobs(jobs, engine, settings_of(args, argv), out)
+        return run_jobs(jobs, engine, settings_of(args, argv), out, guard)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        guard.restore()
 
 
-def run_jobs(jobs: list[Job], engine: Engine, settings: dict[str, Any], out: TextIO) -> int:
+def run_jobs(
+    jobs: list[Job], engine: Engine, settings: dict[str, Any], out: TextIO, guard: SignalGuard
+) -> int:
+    """Every job in turn until the end or a signal; the table, report and summary."""
     display = display_for(len(jobs), out)
     rows: list[judging.Row] = []
-    interrupted = False
     try:
         for index, job in enumerate(jobs):
             display.begin(index, job)
             row = engine.run(job, display.status)
             rows.append(row)
             display.end(index, row)
+            if row.verdict == judging.INTERRUPTED:
+                break
             write_report(STORE_ROOT, rows, settings)
             judging.write_summary(STORE_ROOT, rows, settings)
-    except KeyboardInterrupt:
-        interrupted = True
+    except Interrupted:  # between runs, or inside maelstrom's
+        pass
     finally:
         display.close(rows)
-    if interrupted:
+    if guard.received is not None:
         settings["interrupted"] = f"after {len(rows)} of {len(jobs)} runs"
     report = write_report(STORE_ROOT, rows, settings)
     summary = judging.write_summary(STORE_ROOT, rows, settings)
     print(f"\nReport: {report}   Summary: {summary}   Browse: glome serve", file=out)
-    if interrupted:
-        print(f"Interrupted after {len(rows)} of {len(jobs)} runs.", file=sys.stderr)
-        return INTERRUPTED
+    if guard.received is not None:
+        print(f"Interrupted: {settings['interrupted']}.", file=sys.stderr)
+        return 128 + guard.received
     return judging.exit_code(rows)

@@ -3,7 +3,9 @@
 Each run keeps its store folder (``store/<workload>/<timestamp>/``). A run that
 cannot finish (``TestAborted`` / ``NodeCrashed``, what ``glome test`` reports
 with exit 255) becomes a "crashed" row with its message, so the command can
-go on with the next challenge.
+go on with the next challenge. A run cut short by SIGINT or SIGTERM (the
+bench's ``SignalGuard``) keeps its partial store and becomes an "interrupted"
+row, which ends the command.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Protocol
 from glome.bench import progress, runner
 from glome.bench.options import OptionsError, parse_test_args
 from glome.bench.process import NodeCrashed
-from glome.challenge.judging import Row, judge
+from glome.challenge.judging import INTERRUPTED, Row, judge
 from glome.challenge.plan import Job
 
 Show = Callable[[str], None]  # receives the current run's live status line
@@ -64,8 +66,9 @@ class GlomeEngine:
 
     name = "glome"
 
-    def __init__(self, store_root: Path) -> None:
+    def __init__(self, store_root: Path, guard: runner.SignalGuard) -> None:
         self.store_root = store_root
+        self.guard = guard
 
     def run(self, job: Job, show: Show) -> Row:
         row = job.new_row()
@@ -78,13 +81,18 @@ class GlomeEngine:
         try:
             options = parse_test_args(argv)
             with progress.watching(clock):
-                outcome = runner.run(options, io.StringIO(), self.store_root)
+                outcome = runner.run(options, io.StringIO(), self.store_root, self.guard)
         except (OptionsError, runner.TestAborted, NodeCrashed) as error:
             row.message = str(error)
         except Exception as error:
             row.message = f"glome broke: {error!r}\n{traceback.format_exc()}"
         else:
             ended = time.monotonic()
+            if "interrupted" in outcome.glome:
+                row.verdict = INTERRUPTED
+                row.message = f"interrupted by {outcome.glome['interrupted']}"
+                row.store = new_run_folder(self.store_root, before)
+                return row
             analysis_s = None if clock.workload_ended is None else ended - clock.workload_ended
             judge(row, outcome.results or {}, job.targets, analysis_s)
         row.seconds = time.monotonic() - started

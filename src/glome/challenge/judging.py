@@ -16,6 +16,7 @@ from typing import Any
 from glome.challenges import Targets
 
 VALID, INVALID, UNKNOWN, CRASHED = "valid", "invalid", "unknown", "crashed"
+INTERRUPTED = "interrupted"  # SIGINT or SIGTERM cut the run short
 SUMMARY_FILE = "challenge-summary.json"
 # kafka's :crash ops always end :info by design; Maelstrom's stats checker
 # leaves them (and :debug-topic-partitions) out of its verdict too

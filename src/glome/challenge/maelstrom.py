@@ -91,11 +91,15 @@ class MaelstromEngine:
             errors="replace",
         ) as process:
             assert process.stdout is not None
-            for line in process.stdout:
-                tail.append(line.rstrip("\n"))
-                show(line.strip()[:160])
-                if analysis_started is None and ANALYZING in line:
-                    analysis_started = time.monotonic()
+            try:
+                for line in process.stdout:
+                    tail.append(line.rstrip("\n"))
+                    show(line.strip()[:160])
+                    if analysis_started is None and ANALYZING in line:
+                        analysis_started = time.monotonic()
+            except BaseException:  # interrupted: maelstrom must not outlive glome
+                process.kill()
+                raise
             status = process.wait()
         ended = time.monotonic()
         row.seconds = ended - started
