@@ -46,7 +46,7 @@ class Job:
             line=self.line,
             lines=len(self.challenge.runs),
             attempt=self.attempt,
-            command=self.test_args(),
+            command=["glome", "test", *self.test_args()],
         )
 
 

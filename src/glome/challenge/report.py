@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from glome.challenge import table
 from glome.challenge.judging import Row
+from glome.challenges import BY_ID
 
 REPORT_FILE = "report.html"
 IMAGES = (
@@ -92,6 +93,9 @@ def run_html(index: int, row: Row, store_root: Path) -> str:
         f'<p class="meta">{_e(table.result_cell(row))} · verdict {_e(row.verdict)} · '
         f"{row.seconds:.1f} s · <code>{_e(' '.join(row.command))}</code></p>"
     )
+    anchors = BY_ID[row.challenge].anchors if row.challenge in BY_ID else ""
+    if anchors:
+        parts.append(f'<p class="meta">Best published: {_e(anchors)}.</p>')
     if row.message:
         parts.append(f"<pre>{_e(row.message)}</pre>")
     if row.store is None:
