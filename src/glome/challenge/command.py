@@ -55,10 +55,21 @@ def _positive(text: str) -> int:
 def parser() -> argparse.ArgumentParser:
     parse = _Parser(prog="glome challenge", description=DESCRIPTION)
     parse.add_argument("ids", nargs="+", metavar="ID", help="challenge ids, or all")
-    parse.add_argument("--bin", help="test this node instead of glome's (any language)")
-    parse.add_argument("--runs", type=_positive, default=1, help="runs of each command line")
-    parse.add_argument("--seed", type=int, help="seed of the first run (glome engine)")
-    parse.add_argument("--engine", choices=("glome", "maelstrom"), default="glome")
+    parse.add_argument(
+        "--bin", metavar="PATH", help="test this node instead of glome's (any language)"
+    )
+    parse.add_argument(
+        "--runs", type=_positive, default=1, metavar="N", help="runs of each command line"
+    )
+    parse.add_argument(
+        "--seed", type=int, metavar="N", help="seed of the first run, N+1 of the second, ..."
+    )
+    parse.add_argument(
+        "--engine",
+        choices=("glome", "maelstrom"),
+        default="glome",
+        help="glome's bench (default), or a real maelstrom",
+    )
     parse.add_argument("--maelstrom", metavar="PATH", help="the maelstrom script to run")
     parse.add_argument(
         "--time-limit",
