@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import re
 import socket
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from challenge_cmd.fake_store import fake_report_store
 from glome import serve
+from glome.challenge import report
 
 SECRET = "the content of a file beside the store"
 
@@ -42,9 +45,10 @@ def store(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def server(store: Path) -> Iterator[tuple[str, int]]:
-    httpd = serve.make_server(store, "127.0.0.1", 0)
+@contextlib.contextmanager
+def serving(root: Path) -> Iterator[tuple[str, int]]:
+    """glome serve's server for ``root`` on a free port, in a thread."""
+    httpd = serve.make_server(root, "127.0.0.1", 0)
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
@@ -54,6 +58,12 @@ def server(store: Path) -> Iterator[tuple[str, int]]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def server(store: Path) -> Iterator[tuple[str, int]]:
+    with serving(store) as address:
+        yield address
 
 
 def get(address: tuple[str, int], path: str) -> tuple[int, str]:
@@ -145,3 +155,16 @@ def test_without_a_store_it_says_so(tmp_path: Path) -> None:
         timeout=30,
     )
     assert done.returncode == 254 and "no store/" in done.stdout
+
+
+def test_every_relative_link_of_the_report_resolves_through_the_server(tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    root.mkdir()
+    report.write_report(root, fake_report_store(root), {"engine": "glome"})
+    with serving(root) as address:
+        status, page = get(address, "/report.html")
+        assert status == 200
+        targets = re.findall(r'(?:src|href)="([^"#][^"]*)"', page)
+        assert len(targets) >= 8
+        for target in targets:
+            assert get(address, "/" + target)[0] == 200, target
