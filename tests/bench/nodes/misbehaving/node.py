@@ -15,8 +15,8 @@ no node outlived the run), then echoes -- except as one flag says:
 ``--late-init-reply S``   S seconds after init_ok, send a second one (the init
                           client is closed by then)
 ``--unknown-after N``     after N echoes, send a message to node n99
-``--big-to NODE``         with every echo, send NODE a message of ``--big-mb`` MB;
-                          a node that gets one checks it and logs ``big ok``
+``--big-to NODE``         with every echo, send NODE a message of 1 to 4 MB (on one
+                          line); a node that gets one checks it and logs ``big ok``
 """
 
 import hashlib
@@ -99,7 +99,7 @@ class Node:
             self.emit("n99", {"type": "gossip"})
         big_to = flag("--big-to")
         if big_to is not None and big_to != self.node_id:
-            size = int(float(flag("--big-mb", "1")) * 1_000_000) + self.echoes
+            size = (1 + self.echoes % 4) * 1_000_000 + self.echoes
             data = (str(self.echoes) * size)[:size]
             sha = hashlib.sha256(data.encode()).hexdigest()
             self.emit(big_to, {"type": "big", "data": data, "sha": sha})
