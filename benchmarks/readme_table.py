@@ -38,8 +38,8 @@ def markdown(settings: dict, rows: list[Row]) -> str:
     caption += table.verdict_sentence(rows)
     if "time-limit override" in settings:
         caption += (
-            f" **Smoke run** with every time limit set to {settings['time-limit override']}:"
-            " these are not the official figures."
+            " **Smoke run**: every time limit was overridden with `--time-limit`, so these"
+            " are not the figures of the official command lines."
         )
     if "interrupted" in settings:
         caption += f" Interrupted {settings['interrupted']}."
