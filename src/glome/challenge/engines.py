@@ -75,6 +75,7 @@ class GlomeEngine:
         argv = job.test_args()
         if job.seed is not None:
             argv += ["--seed", str(job.seed)]
+        row.command = ["glome", "test", *argv]
         before = latest_run(self.store_root)
         started = time.monotonic()
         clock = WorkloadClock(show)
@@ -88,13 +89,13 @@ class GlomeEngine:
             row.message = f"glome broke: {error!r}\n{traceback.format_exc()}"
         else:
             ended = time.monotonic()
-            if "interrupted" in outcome.glome:
-                row.verdict = INTERRUPTED
-                row.message = f"interrupted by {outcome.glome['interrupted']}"
-                row.store = new_run_folder(self.store_root, before)
-                return row
-            analysis_s = None if clock.workload_ended is None else ended - clock.workload_ended
-            judge(row, outcome.results or {}, job.targets, analysis_s)
+            interrupted = outcome.glome.get("interrupted")
+            if interrupted:
+                row.verdict, row.message = INTERRUPTED, f"interrupted by {interrupted}"
+            else:
+                finished = clock.workload_ended
+                analysis_s = None if finished is None else ended - finished
+                judge(row, outcome.results or {}, job.targets, analysis_s)
         row.seconds = time.monotonic() - started
         row.store = new_run_folder(self.store_root, before)
         return row
