@@ -45,6 +45,8 @@ def test_challenge_1_passes_end_to_end(glome: Glome, tmp_path: Path) -> None:
     assert "1 of 1 runs valid and on target." in done.stdout
     (row,) = summary(tmp_path)["rows"]
     assert row["verdict"] == "valid" and row["passed"]
+    assert row["command"][:4] == ["glome", "test", "-w", "echo"]
+    assert row["command"][-2:] == ["--seed", "7"]
     assert row["figures"]["ok_fraction"] == 1.0
     assert row["figures"]["analysis_s"] is not None
     store = tmp_path / "store" / row["store"]
