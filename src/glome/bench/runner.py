@@ -81,8 +81,10 @@ class SignalGuard:
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def restore(self) -> None:
+        """Put the previous handlers back -- unless interrupted: then the process is on
+        its way out, and a later signal must not kill it before it says why."""
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler if self.received is None else signal.SIG_IGN)
         self._previous = {}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:

@@ -62,10 +62,12 @@ class Bench:
         self.cwd = cwd
         self.pid_dir = cwd / "pids"
         self.pid_dir.mkdir()
+        self.node = NODE
+        self.process: subprocess.Popen[bytes] | None = None  # the one ``start`` started
 
     def argv(self, *args: str, node_args: tuple[str, ...] = (), measure: bool = False) -> list[str]:
         entry = ["-c", RSS_WRAPPER] if measure else ["-m", "glome"]
-        glome_args = ["test", "-w", "echo", "--bin", str(NODE), *args]
+        glome_args = ["test", "-w", "echo", "--bin", str(self.node), *args]
         node = ["--pid-dir", str(self.pid_dir), *node_args]
         return [sys.executable, *entry, *glome_args, "--", *node]
 
@@ -81,14 +83,20 @@ class Bench:
         seconds = time.monotonic() - started
         return Finished(done.returncode, done.stdout, done.stderr, seconds, self.store())
 
-    def start(self, *args: str, node_args: tuple[str, ...] = ()) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            self.argv(*args, node_args=node_args),
-            cwd=self.cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    def start(self, *args: str, node_args: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+        """Start in the background; stdout and stderr go to files (a pipe nobody
+        reads could fill and block the bench)."""
+        with (
+            (self.cwd / "stdout.txt").open("wb") as out,
+            (self.cwd / "stderr.txt").open("wb") as err,
+        ):
+            self.process = subprocess.Popen(
+                self.argv(*args, node_args=node_args), cwd=self.cwd, stdout=out, stderr=err
+            )
+        return self.process
+
+    def output(self, name: str) -> str:
+        return (self.cwd / f"{name}.txt").read_text()
 
     def store(self) -> Path:
         return (self.cwd / "store" / "latest").resolve()
