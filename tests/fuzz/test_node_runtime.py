@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -109,3 +110,15 @@ def test_a_repeated_init_neither_restarts_hooks_nor_renames(core) -> None:
 
 def _run(core: ModuleType, lines: list[bytes]) -> tuple[Node, bytes]:
     return run_node(core, [line + b"\n" for line in lines])
+
+
+def test_an_error_reply_with_a_deeply_nested_code_fails_the_rpc_not_the_node(core) -> None:
+    """The typed error for a reply whose code is not an integer used to quote the body."""
+    code = b"[" * 1000 + b"]" * 1000
+    reply = b'{"src":"n1","dest":"n0","body":{"type":"error","code":%b,"in_reply_to":1}}' % code
+    ask = b'{"src":"c1","dest":"n0","body":{"type":"ask","msg_id":9}}'
+    _, output = _run(core, [INIT_LINE, ask, reply, reply.replace(b":1}", b":2}")])
+    answer = orjson.loads(output.splitlines()[-1])
+    assert answer["dest"] == "c1" and answer["body"]["in_reply_to"] == 9
+    assert answer["body"]["code"] == protocol.CRASH
+    assert answer["body"]["text"] == "error reply whose code is list, not an integer"
