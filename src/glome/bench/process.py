@@ -152,6 +152,7 @@ class NodeProcess:
         self._stderr_partial = b""
         self._stdin_queue: deque[bytes | memoryview] = deque()  # not yet taken by the pipe
         self.stdin_backlog = 0  # bytes in _stdin_queue
+        self._watching_stdin = False  # the loop calls _write_queued when the pipe has room
         #: messages (and their bytes) discarded because the stdin backlog was full
         self.discarded_messages = 0
         self.discarded_bytes = 0
@@ -233,16 +234,23 @@ class NodeProcess:
         if not dues:
             return
         self.net.router.record_written(dues, monotonic_ns())
-        if self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT and self.stdin_backlog:
-            first = not self.discarded_messages
-            self.discarded_messages += len(dues)
-            self.discarded_bytes += len(data)
-            if first and self._on_overflow is not None:
-                self._on_overflow(self)
+        if self._stdin_queue:  # the pipe is full: this waits its turn behind the rest
+            if self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT:
+                self._discard(len(dues), len(data))
+                return
+            self._stdin_queue.append(data)
+            self.stdin_backlog += len(data)
             return
         self._stdin_queue.append(data)
         self.stdin_backlog += len(data)
         self._write_queued()
+
+    def _discard(self, messages: int, size: int) -> None:
+        first = not self.discarded_messages
+        self.discarded_messages += messages
+        self.discarded_bytes += size
+        if first and self._on_overflow is not None:
+            self._on_overflow(self)
 
     def _write_queued(self) -> None:
         """Hand the pipe as much of the queue as it takes now; watch it for the rest."""
@@ -266,10 +274,12 @@ class NodeProcess:
                 queue[0] = memoryview(head)[written:]  # no copy of a megabyte remainder
                 break
             queue.popleft()
-        if queue:
-            self.loop.add_writer(fd, self._write_queued)
-        else:
-            self.loop.remove_writer(fd)
+        if bool(queue) != self._watching_stdin:
+            self._watching_stdin = bool(queue)
+            if queue:
+                self.loop.add_writer(fd, self._write_queued)
+            else:
+                self.loop.remove_writer(fd)
 
     # -- output from the node ---------------------------------------------
     def _read(self, fd: int) -> bytes | None:
