@@ -18,6 +18,19 @@ CLIENT_TIMEOUT_S = 5  # Maelstrom's RPC timeout (spec 5.0.1)
 SLACK_S = 4  # start-up, teardown and a loaded machine
 
 
+def assert_poisoned(run, *error_texts: str) -> None:
+    """n0's stdout was given up on: said on the console when it happened, listed under
+    glome.poisoned-nodes with the error; the echoes it answered later time out
+    (:info), so the test is invalid, exit 1."""
+    assert run.returncode == 1
+    assert "WARNING: glome stops reading n0's STDOUT" in run.stdout
+    [poisoned] = run.results["glome"]["poisoned-nodes"]
+    assert poisoned["node"] == "n0"
+    for text in error_texts:
+        assert text in run.stdout and text in poisoned["error"]
+    assert run.results["stats"]["info-count"] >= 1
+
+
 def test_a_node_that_crashes_mid_run_aborts_with_the_crash_report(bench):
     """Maelstrom notices a dead node at teardown and throws :node-crashed from the
     DB-teardown ``finally``: no analysis, no results, exit 255, with the last
@@ -115,13 +128,8 @@ def test_a_non_json_line_stops_reading_that_node(bench):
     happens and lists the node under glome.poisoned-nodes."""
     run = bench.run("--node-count", "1", "--time-limit", "1", "--rate", "10",
                     node_args=("--bad-line-after", "2"))  # fmt: skip
-    assert run.returncode == 1
-    assert "WARNING: glome stops reading n0's STDOUT" in run.stdout
-    assert "which was not well-formed JSON:\nthis line is not JSON" in run.stdout
-    [poisoned] = run.results["glome"]["poisoned-nodes"]
-    assert poisoned["node"] == "n0" and "this line is not JSON" in poisoned["error"]
+    assert_poisoned(run, "which was not well-formed JSON:\nthis line is not JSON")
     assert run.results["stats"]["ok-count"] == 2
-    assert run.results["stats"]["info-count"] >= 1
     bench.assert_no_node_left()
 
 
@@ -151,12 +159,7 @@ def test_a_reply_to_a_closed_client_stops_reading_that_node(bench):
     9.2): later echoes time out, the test is invalid, exit 1."""
     run = bench.run("--node-count", "1", "--time-limit", "2", "--rate", "10",
                     node_args=("--late-init-reply", "0.5"))  # fmt: skip
-    assert run.returncode == 1
-    assert "Invalid source/dest for message" in run.stdout
-    assert "c0 is not a registered node or client" in run.stdout
-    [poisoned] = run.results["glome"]["poisoned-nodes"]
-    assert poisoned["node"] == "n0" and '"type":"init_ok"' in poisoned["error"]
-    assert run.results["stats"]["info-count"] >= 1
+    assert_poisoned(run, "Invalid source/dest for message", '"type":"init_ok"', "c0 is not a")
     bench.assert_no_node_left()
 
 
@@ -165,10 +168,7 @@ def test_a_message_to_an_unknown_node_stops_reading_that_node(bench):
     message to a closed client, with the same consequences (spec 2.3)."""
     run = bench.run("--node-count", "1", "--time-limit", "1", "--rate", "10",
                     node_args=("--unknown-after", "2"))  # fmt: skip
-    assert run.returncode == 1
-    assert "n99 is not a registered node or client" in run.stdout
-    [poisoned] = run.results["glome"]["poisoned-nodes"]
-    assert poisoned["node"] == "n0" and '"dest":"n99"' in poisoned["error"]
+    assert_poisoned(run, '"dest":"n99"', "n99 is not a registered node or client")
     bench.assert_no_node_left()
 
 
