@@ -118,6 +118,7 @@ def test_a_node_that_floods_stdout_keeps_the_bench_bounded(bench, dest):
         assert "n1" in overflow
         assert overflow["n1"]["discarded-bytes"] > STDIN_BACKLOG_LIMIT
     bench.assert_no_node_left()
+    (run.store / "net-journal.jsonl").unlink()  # hundreds of MB: every message is journaled
 
 
 def test_a_non_json_line_stops_reading_that_node(bench):
@@ -160,6 +161,19 @@ def test_a_reply_to_a_closed_client_stops_reading_that_node(bench):
     run = bench.run("--node-count", "1", "--time-limit", "2", "--rate", "10",
                     node_args=("--late-init-reply", "0.5"))  # fmt: skip
     assert_poisoned(run, "Invalid source/dest for message", '"type":"init_ok"', "c0 is not a")
+    bench.assert_no_node_left()
+
+
+def test_a_late_reply_to_a_replaced_client_stops_reading_that_node(bench):
+    """The classic case: n0 answers an echo 5.5 s late. At 5 s the client timed out
+    (echo: :info); the worker's next op sees a new process and, echo clients not
+    being reusable, closes the old client and opens another (spec 5.0.4). The late
+    reply then goes to an id that left the network: poisoned, as above."""
+    run = bench.run("--node-count", "1", "--time-limit", "6", "--rate", "10",
+                    node_args=("--late-echo", "2"))  # fmt: skip
+    assert_poisoned(run, "Invalid source/dest for message", '"in_reply_to":2', "c2 is not a")
+    late = next(op for op in run.history() if op.get("error") == "net-timeout")
+    assert late["type"] == "info" and late["process"] == 0
     bench.assert_no_node_left()
 
 

@@ -14,6 +14,7 @@ no node outlived the run), then echoes -- except as one flag says:
 ``--reply-twice``         answer every echo twice
 ``--late-init-reply S``   S seconds after init_ok, send a second one (the init
                           client is closed by then)
+``--late-echo N``         answer the Nth echo 5.5 s late, after the client gave up
 ``--unknown-after N``     after N echoes, send a message to node n99
 ``--big-to NODE``         with every echo, send NODE a message of 1 to 4 MB (on one
                           line); a node that gets one checks it and logs ``big ok``
@@ -29,6 +30,8 @@ import time
 from typing import BinaryIO
 
 import orjson
+
+LATE_ECHO_S = 5.5  # past the client's 5 s timeout
 
 
 def flag(name: str, default: str | None = None) -> str | None:
@@ -51,6 +54,10 @@ class Node:
         line = orjson.dumps({"src": self.node_id, "dest": dest, "body": body}) + b"\n"
         self.out.write(line)
 
+    def emit_later(self, seconds: float, dest: str, body: dict) -> None:
+        line = orjson.dumps({"src": self.node_id, "dest": dest, "body": body}) + b"\n"
+        self.timers.append((time.monotonic() + seconds, line))
+
     def handle(self, message: dict) -> None:
         body = message["body"]
         kind = body["type"]
@@ -72,8 +79,7 @@ class Node:
         self.emit(message["src"], reply)
         late = flag("--late-init-reply")
         if late is not None:
-            line = orjson.dumps({"src": self.node_id, "dest": message["src"], "body": reply})
-            self.timers.append((time.monotonic() + float(late), line + b"\n"))
+            self.emit_later(float(late), message["src"], reply)
         dest = flag("--flood")
         if dest is not None and dest != "client":
             self.out.flush()
@@ -88,6 +94,9 @@ class Node:
         if self.echoes == count_flag("--hang-after"):
             hang()
         reply = {"type": "echo_ok", "echo": body["echo"], "in_reply_to": body["msg_id"]}
+        if self.echoes == count_flag("--late-echo"):
+            self.emit_later(LATE_ECHO_S, message["src"], reply)
+            return
         for _ in range(2 if "--reply-twice" in sys.argv else 1):
             self.emit(message["src"], reply)
         if flag("--flood") == "client":
