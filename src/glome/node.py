@@ -30,9 +30,11 @@ The loop polls the raw file descriptors: each wake-up reads whatever stdin
 holds, hands it to the core (``glome._fast.node``, compiled when built), fires
 due timers, and writes all output produced with one ``write``. stdout is
 non-blocking: what a full pipe refuses is kept and written when it drains,
-while input keeps being read. At end of input the node writes what is pending
-and ``run`` returns 0. ``print()`` inside a node writes to stderr, so nothing but
-protocol JSON ever reaches stdout.
+while input keeps being read -- until ``OUTPUT_BACKLOG_LIMIT`` bytes wait: then
+the node stops reading until its reader catches up, so a reader that stalls
+leaves the node's memory bounded and the backlog backs up to the writer. At end
+of input the node writes what is pending and ``run`` returns 0. ``print()``
+inside a node writes to stderr, so nothing but protocol JSON ever reaches stdout.
 
 Logging goes to stderr, never stdout. ``GLOME_LOG`` sets the threshold
 (``debug``, ``info``, ``warning``, ``error`` or ``off``); unset, only warnings
@@ -76,6 +78,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 DEFAULT_RPC_TIMEOUT = 5.0
 READ_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20
+OUTPUT_BACKLOG_LIMIT = 16 << 20  # unwritten output bytes past which input waits
 LOGGED_LINE_LIMIT = 300  # characters of a bad input line quoted in the log
 
 # Logged messages are shown to a bounded depth and width: a plain repr of a hostile
@@ -561,6 +564,7 @@ class Node:
         poller = select.poll()
         poller.register(stdin, select.POLLIN)
         watching_stdout = False
+        reading_stdin = True
         for fd in (stdin, stdout):
             _widen_pipe(fd)
         was_blocking = os.get_blocking(stdout)
@@ -586,14 +590,19 @@ class Node:
                     core.feed(data)
                 if self._timers:
                     self._fire_due_timers()
-                if core.pending:
-                    left = core.flush(stdout)
-                    if left and not watching_stdout:
-                        poller.register(stdout, select.POLLOUT)
-                        watching_stdout = True
-                    elif not left and watching_stdout:
-                        poller.unregister(stdout)
-                        watching_stdout = False
+                left = core.flush(stdout) if core.pending else 0
+                if left and not watching_stdout:
+                    poller.register(stdout, select.POLLOUT)
+                    watching_stdout = True
+                elif not left and watching_stdout:
+                    poller.unregister(stdout)
+                    watching_stdout = False
+                if (left > OUTPUT_BACKLOG_LIMIT) == reading_stdin:
+                    reading_stdin = not reading_stdin
+                    if reading_stdin:
+                        poller.register(stdin, select.POLLIN)
+                    else:
+                        poller.unregister(stdin)
         except BrokenPipeError:
             self.log("stdout was closed; stopping", "debug")
             return 0

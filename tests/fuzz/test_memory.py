@@ -1,6 +1,7 @@
 """Memory stays flat over long hostile streams, where it plausibly could grow: the
-node's partial-line buffer, envelope-prefix cache, RPC table and timer heap, and the
-bench's router fed node output that it routes, refuses or journals.
+node's partial-line buffer, envelope-prefix cache, RPC table and timer heap, its
+output while nobody reads it, and the bench's router fed node output that it
+routes, refuses or journals.
 
 Python-level growth is measured with tracemalloc; the compiled core's own buffers
 are malloc'd outside it, so the process's resident set is checked too.
@@ -9,12 +10,16 @@ are malloc'd outside it, so the process's resident set is checked too.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 import pytest
 
+import glome.node
 from fuzz.targets import INIT_LINE, OUTPUT_IDS, build_node, core_module, logging_everything
 from glome._fast import load_compiled, load_pure
 
@@ -120,3 +125,65 @@ def test_router_memory_is_flat_over_node_output(backend, inputs) -> None:
     print(f"router ({backend}): traced {traced} B, resident {rss} B over {ROUNDS} rounds")
     assert traced < TRACED_GROWTH_LIMIT and rss < RSS_GROWTH_LIMIT, (traced, rss)
     inputs.report((WARMUP_ROUNDS + ROUNDS) * SENDERS_PER_ROUND)
+
+
+class HighWater:
+    """The node's core, remembering the most output it ever held unwritten."""
+
+    def __init__(self, core: Any) -> None:
+        self._core = core
+        self.most = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._core, name)
+
+    def feed(self, chunk: bytes) -> None:
+        self._core.feed(chunk)
+        self.most = max(self.most, self._core.pending)
+
+
+BACKLOG_LIMIT = 256 << 10
+REQUESTS = 20_000  # about 20 MiB of requests, and as much in replies
+
+
+@pytest.mark.timeout(120)
+def test_output_nobody_reads_stops_the_input(backend, monkeypatch) -> None:
+    """A reader that stalls used to let the node buffer every reply in memory."""
+    monkeypatch.setattr(glome.node, "OUTPUT_BACKLOG_LIMIT", BACKLOG_LIMIT)
+    node = build_node(core_module(backend))
+    node._core = watched = HighWater(node._core)
+    stdin_read, stdin_write = os.pipe()
+    stdout_read, stdout_write = os.pipe()
+    payload = "x" * 1000
+    requests = b"".join(
+        b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"%b","msg_id":%d}}\n'
+        % (payload.encode(), i)
+        for i in range(REQUESTS)
+    )
+    written = [0]
+
+    def serve() -> None:
+        node.run(stdin_read, stdout_write)
+        os.close(stdout_write)
+
+    def feed() -> None:
+        for start in range(0, len(requests), 1 << 16):
+            written[0] += os.write(stdin_write, requests[start : start + (1 << 16)])
+        os.close(stdin_write)
+
+    os.write(stdin_write, INIT_LINE + b"\n")
+    threads = [threading.Thread(target=serve), threading.Thread(target=feed)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # nobody reads stdout: the node fills it, then stops reading
+    stalled_at = written[0]
+    output = bytearray()
+    while chunk := os.read(stdout_read, 1 << 20):
+        output += chunk
+    for thread in threads:
+        thread.join(timeout=60)
+    for fd in (stdin_read, stdout_read):
+        os.close(fd)
+    assert stalled_at < len(requests), "the node read everything while nobody read its output"
+    assert output.count(b"\n") == REQUESTS + 1
+    assert watched.most < BACKLOG_LIMIT + (2 << 20), watched.most

@@ -25,6 +25,7 @@ BATCHES = 120  # per node and backend; each batch is one write and one probe
 #: (binary, arguments) -> the message types its handlers take
 NODES = {
     ("glome-echo",): ["echo"],
+    ("glome-unique-ids",): ["generate"],
     ("glome-broadcast",): ["broadcast", "read", "topology", "gossip"],
     ("glome-counter",): ["add", "read", "gossip"],
     ("glome-kafka",): ["send", "poll", "commit_offsets", "list_committed_offsets", "gossip"],
