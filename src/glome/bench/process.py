@@ -34,6 +34,7 @@ from glome.bench.net import NetError, Network
 
 RING = 32  # lines of stdout/stderr kept for crash reports
 TAIL_LINE_BYTES = 4096  # of each of them
+MAX_LINE_BYTES = 64 << 20  # an unfinished line longer than this is given up on
 STDIN_BACKLOG_LIMIT = 16 << 20  # bytes waiting for a node's stdin before glome discards
 ENVELOPE_KEYS = frozenset({"src", "dest", "body", "id"})
 READ_SIZE = 1 << 16
@@ -119,6 +120,46 @@ def _yield_to_bench(pid: int) -> None:
         os.sched_setscheduler(pid, os.SCHED_BATCH, os.sched_param(0))
 
 
+class LineBuffer:
+    """Splits a pipe's bytes into lines where Java's readLine does (``\\n``, ``\\r\\n``,
+    ``\\r``), as Maelstrom reads both of a node's outputs. The unfinished line is kept
+    as chunks and joined once it ends, so a megabyte line is not copied on every read."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self.size = 0  # bytes of the unfinished line
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The lines ``data`` finishes."""
+        if b"\n" not in data and b"\r" not in data:
+            self._chunks.append(data)
+            self.size += len(data)
+            return []
+        buffer = b"".join((*self._chunks, data)) if self._chunks else data
+        if b"\r" in buffer:
+            # keep a trailing \r back, for a \n that may follow in the next read
+            keep_cr = buffer.endswith(b"\r")
+            buffer = buffer[:-1] if keep_cr else buffer
+            lines = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            last = lines.pop() + (b"\r" if keep_cr else b"")
+        else:
+            lines = buffer.split(b"\n")
+            last = lines.pop()
+        self._chunks = [last] if last else []
+        self.size = len(last)
+        return lines
+
+    def unfinished(self) -> bytes:
+        return b"".join(self._chunks)
+
+    def take_unfinished(self) -> bytes:
+        """The unfinished line, which is then forgotten."""
+        line = self.unfinished()
+        self._chunks = []
+        self.size = 0
+        return line
+
+
 class NodeProcess:
     """One node binary and its three pipes."""
 
@@ -148,8 +189,8 @@ class NodeProcess:
         self.stdout_tail: deque[bytes] = deque(maxlen=RING)
         self.stderr_tail: deque[bytes] = deque(maxlen=RING)
         self.poisoned: str | None = None
-        self._partial: list[bytes] = []  # chunks of an unfinished stdout line
-        self._stderr_partial = b""
+        self._stdout_lines = LineBuffer()
+        self._stderr_lines = LineBuffer()
         self._stdin_queue: deque[bytes | memoryview] = deque()  # not yet taken by the pipe
         self.stdin_backlog = 0  # bytes in _stdin_queue
         self._watching_stdin = False  # the loop calls _write_queued when the pipe has room
@@ -216,10 +257,9 @@ class NodeProcess:
 
         stdout = deque(self.stdout_tail, maxlen=RING)
         stderr = deque(self.stderr_tail, maxlen=RING)
-        unfinished_stdout = b"".join(self._partial)
-        for tail, unfinished in ((stdout, unfinished_stdout), (stderr, self._stderr_partial)):
-            if unfinished:
-                _keep_tail(tail, [unfinished])
+        for tail, buffer in ((stdout, self._stdout_lines), (stderr, self._stderr_lines)):
+            if buffer.size:
+                _keep_tail(tail, [buffer.unfinished()])
         return (
             f"Node {self.node_id} crashed with exit status {status}. Before crashing, it wrote "
             f"to STDOUT:\n\n{lines(stdout)}\n\nAnd to STDERR:\n\n"
@@ -301,23 +341,11 @@ class NodeProcess:
         if not data:
             self._on_exit(self)
             return
-        if b"\n" not in data and b"\r" not in data:
-            self._partial.append(data)  # joined once the line ends: no quadratic copying
-            return
-        buffer = b"".join((*self._partial, data)) if self._partial else data
-        if b"\r" in buffer:
-            # Java's readLine also ends lines at \r; keep a trailing \r for a following \n.
-            keep_cr = buffer.endswith(b"\r")
-            buffer = buffer[:-1] if keep_cr else buffer
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            lines = buffer.split(b"\n")
-            last = lines.pop() + (b"\r" if keep_cr else b"")
-        else:
-            lines = buffer.split(b"\n")
-            last = lines.pop()
-        self._partial = [last] if last else []
+        lines = self._stdout_lines.feed(data)
         _keep_tail(self.stdout_tail, lines)
         self._route(lines)
+        if self._stdout_lines.size > MAX_LINE_BYTES and self.poisoned is None:
+            self._refuse_endless_line()
 
     def _route(self, lines: list[bytes]) -> None:
         """Hand the lines to the network; the first bad one stops this node's stdout."""
@@ -335,6 +363,15 @@ class NodeProcess:
                 self._poison(str(error))
                 return
             index += 1
+
+    def _refuse_endless_line(self) -> None:
+        """Maelstrom would read an unending line into memory until it ran out: stop."""
+        start = self._stdout_lines.take_unfinished()[:200].decode("utf-8", "replace")
+        self._poison(
+            f"Node {self.node_id} printed more than {MAX_LINE_BYTES} bytes to STDOUT without "
+            f"ending the line. Maelstrom would keep reading it into memory without limit; "
+            f"glome gives up on this node's output. The line began:\n{start}"
+        )
 
     def _poison(self, text: str) -> None:
         """Stop reading this node's stdout for the rest of the test (spec 2.3)."""
@@ -369,8 +406,9 @@ class NodeProcess:
         if self._log is not None:
             self._log.write(data)
             self._log.flush()
-        lines = (self._stderr_partial + data).split(b"\n")
-        self._stderr_partial = lines.pop()
+        lines = self._stderr_lines.feed(data)
+        if self._stderr_lines.size > MAX_LINE_BYTES:  # the log has it all; the ring, enough
+            lines.append(self._stderr_lines.take_unfinished())
         _keep_tail(self.stderr_tail, lines)
         for line in lines:
             if self._echo_stderr is not None:

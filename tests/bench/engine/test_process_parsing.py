@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import re
 
-from glome.bench.process import NodeOutputError, parse_line
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from glome.bench.process import LineBuffer, NodeOutputError, parse_line
 
 
 def test_well_formed_line():
@@ -39,3 +44,30 @@ def test_malformed_lines(line, fragment):
 def test_two_objects_on_a_line_keep_the_first():
     line = b'{"src":"n1","dest":"n2","body":{"a":1}} {"src":"n1","dest":"n3","body":{}}'
     assert parse_line("n1", line) == ("n1", "n2", {"a": 1})
+
+
+pieces = st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", b"{}", b"\xff"]), max_size=40)
+
+
+@given(pieces, st.lists(st.integers(0, 40), max_size=10))
+def test_lines_end_where_javas_readline_ends_them_however_the_pipe_splits_them(parts, cuts):
+    """``\\n``, ``\\r\\n`` and ``\\r`` end a line, also when a read ends between the
+    ``\\r`` and the ``\\n``; the final newline finishes whatever is left."""
+    stream = b"".join(parts)
+    bounds = sorted({min(cut, len(stream)) for cut in cuts} | {0, len(stream)})
+    buffer = LineBuffer()
+    lines = []
+    for start, end in itertools.pairwise(bounds):
+        lines += buffer.feed(stream[start:end])
+    lines += buffer.feed(b"\n")
+    assert lines == re.split(rb"\r\n|\r|\n", stream + b"\n")[:-1]
+    assert buffer.size == 0 and buffer.unfinished() == b""
+
+
+def test_an_unfinished_megabyte_line_is_held_until_it_ends():
+    buffer = LineBuffer()
+    for _ in range(64):
+        assert buffer.feed(b"x" * 65536) == []
+    assert buffer.size == 64 * 65536
+    assert buffer.feed(b"y\nz") == [b"x" * 64 * 65536 + b"y"]
+    assert buffer.take_unfinished() == b"z" and buffer.size == 0

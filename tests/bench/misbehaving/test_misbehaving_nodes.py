@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from glome.bench.client import IDLE_BACKLOG_LIMIT
-from glome.bench.process import STDIN_BACKLOG_LIMIT
+from glome.bench.process import MAX_LINE_BYTES, STDIN_BACKLOG_LIMIT
 
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
@@ -119,6 +119,17 @@ def test_a_node_that_floods_stdout_keeps_the_bench_bounded(bench, dest):
         assert overflow["n1"]["discarded-bytes"] > STDIN_BACKLOG_LIMIT
     bench.assert_no_node_left()
     (run.store / "net-journal.jsonl").unlink()  # hundreds of MB: every message is journaled
+
+
+def test_a_line_that_never_ends_is_given_up_on(bench):
+    """Maelstrom's readLine would gather an unending line in memory until the JVM ran
+    out. glome gives up on the node's output past MAX_LINE_BYTES, as after a bad
+    line (below): said loudly, under glome.poisoned-nodes, ops time out, exit 1."""
+    run = bench.run("--node-count", "1", "--time-limit", "1", "--rate", "5",
+                    node_args=("--endless-line",), measure=True)  # fmt: skip
+    assert_poisoned(run, f"printed more than {MAX_LINE_BYTES} bytes to STDOUT without ending")
+    assert run.peak_rss_kib() / 1024 < 500
+    bench.assert_no_node_left()
 
 
 def test_a_non_json_line_stops_reading_that_node(bench):

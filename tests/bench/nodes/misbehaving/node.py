@@ -10,6 +10,7 @@ no node outlived the run), then echoes -- except as one flag says:
                           and sleep forever without reading stdin again
 ``--flood self|NODE``     after init, print messages to DEST forever, never reading
 ``--flood client``        answer the first echo, then repeat the answer forever
+``--endless-line``        after init, print one line that never ends
 ``--bad-line-after N``    print a line that is not JSON after N echoes
 ``--reply-twice``         answer every echo twice
 ``--late-init-reply S``   S seconds after init_ok, send a second one (the init
@@ -80,6 +81,10 @@ class Node:
         late = flag("--late-init-reply")
         if late is not None:
             self.emit_later(float(late), message["src"], reply)
+        if "--endless-line" in sys.argv:
+            self.out.flush()
+            while True:
+                self.out.write(b'{"src": "' + b"x" * (1 << 20))
         dest = flag("--flood")
         if dest is not None and dest != "client":
             self.out.flush()
