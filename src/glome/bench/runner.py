@@ -165,6 +165,7 @@ class Run:
         self.guard = guard or SignalGuard()
         self.store: Path | None = None
         self.journal: Journal | None = None
+        self.analysing = False
 
     def say(self, text: str) -> None:
         if self.progress is not None:
@@ -179,6 +180,7 @@ class Run:
                 self.options.workload, self.options, seeded(self.options.seed, "workload")
             )
             self._run(workload, history)
+            self.analysing = True
             return self._analyze(workload, history.ops)
         except Interrupted as interruption:
             return self._interrupted(interruption, history.ops)
@@ -393,7 +395,7 @@ class Run:
         """Kill the nodes, then keep what the run has: the history so far and results
         that say only that there is no verdict (Maelstrom's keys, glome's under glome)."""
         with self.guard.deferred():
-            if self.net is not None:
+            if self.journal is not None:
                 self._tear_down()
         glome = {
             "interrupted": interruption.signal_name,
@@ -403,8 +405,10 @@ class Run:
         }
         if self.store is None:  # interrupted before the store existed: nothing to keep
             return Outcome(interruption.exit_code, glome=glome)
-        test = store_results.load_test(self.store)
-        store_results.write_test(self.store, {**test, "glome": {**test.get("glome", {}), **glome}})
+        if not self.analysing:  # else the run was over, and glome analyze may redo the analysis
+            store_results.write_test(
+                self.store, {"options": self.options.to_dict(), "glome": glome}
+            )
         store_results.write_history(self.store, history)
         results = {"glome": glome, "valid?": UNKNOWN}
         store_results.write_results(self.store, results)
