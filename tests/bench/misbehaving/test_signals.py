@@ -4,6 +4,7 @@ so far and partial results marked as interrupted are stored, and the exit code i
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -11,6 +12,8 @@ import sys
 import time
 
 import pytest
+
+from glome.bench import cli, options, runner
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -96,3 +99,29 @@ def test_ctrl_c_during_init_kills_the_silent_nodes(bench):
     assert interrupt(bench, signal.SIGINT, after_s=0.5) == 130
     assert assert_partial_store(bench, "SIGINT")["history-ops"] == 0
     bench.assert_no_node_left()
+
+
+def test_an_interrupted_analysis_can_be_redone(bench, monkeypatch):
+    """A signal while the checkers run (simulated in-process: the checker raises what
+    the signal handler would) finds the run over and the history complete: the
+    results say interrupted, but test.json stays a finished test's, so ``glome
+    analyze`` gives the verdict afterwards."""
+
+    def interrupted_checker(workload):
+        def check(history, ctx):
+            raise runner.Interrupted(signal.SIGINT)
+
+        return check
+
+    monkeypatch.chdir(bench.cwd)
+    monkeypatch.setattr(runner, "checker_for", interrupted_checker)
+    argv = ["-w", "echo", "--bin", str(bench.node), "--node-count", "1", "--time-limit", "1"]
+    chosen = options.parse_test_args([*argv, "--", "--pid-dir", str(bench.pid_dir)])
+    outcome = runner.run(chosen, console=io.StringIO())
+    assert outcome.exit_code == 130
+    assert outcome.results == {"glome": outcome.glome, "valid?": "unknown"}
+    bench.assert_no_node_left()
+    monkeypatch.undo()
+    monkeypatch.chdir(bench.cwd)
+    assert cli.analyze_main([]) == 0
+    assert json.loads((bench.store() / "results.json").read_text())["valid?"] is True
