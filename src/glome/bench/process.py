@@ -7,12 +7,12 @@ does (spec 2.3) -- glome says so loudly, since the symptom (a node that goes
 silent) is otherwise baffling. Messages for a node are batched and written
 once per loop tick.
 
-Memory stays bounded whatever a node does. Maelstrom queues messages for a
-node that does not read its stdin without limit (its JVM grows until it
-dies); glome keeps at most ``STDIN_BACKLOG_LIMIT`` bytes waiting for a node's
-stdin and discards, counts and reports what arrives beyond that. The crash
-report's rings keep at most ``TAIL_LINE_BYTES`` of each line, so that
-megabyte lines are not held on to.
+Memory stays bounded whatever a node does, where Maelstrom's JVM would grow
+until it died: glome keeps at most ``STDIN_BACKLOG_LIMIT`` bytes waiting for
+a node's stdin and discards, counts and reports what arrives beyond that
+(Maelstrom queues without limit); it gives up on a node's stdout after an
+unfinished line of ``MAX_LINE_BYTES`` (Maelstrom reads on); and the crash
+report's rings keep at most ``TAIL_LINE_BYTES`` of each line.
 """
 
 from __future__ import annotations
