@@ -28,6 +28,7 @@ IMAGES = (
 )
 LINKS = (
     ("timeline.html", "timeline"),
+    ("messages.svg", "Lamport diagram"),
     ("results.edn", "results.edn"),
     ("results.json", "results.json"),
     ("history.txt", "history.txt"),
@@ -118,9 +119,10 @@ def run_html(index: int, row: Row, store_root: Path) -> str:
             continue
         css = ' class="diagram"' if name.endswith(".svg") else ""
         figures.append(
-            f'<figure{css}><img src="{_href(row.store, name)}" alt="{_e(caption)}" '
+            f"<figure{css}><figcaption>{_e(name)}: {_e(caption)}</figcaption>"
+            f'<img src="{_href(row.store, name)}" alt="{_e(caption)}" '
             "onload=\"this.dataset.loaded='yes'\" onerror=\"this.dataset.loaded='no'\">"
-            f"<figcaption>{_e(name)}: {_e(caption)}</figcaption></figure>"
+            "</figure>"
         )
     if not (folder / "timeline.html").exists():
         missing.append("timeline.html")
