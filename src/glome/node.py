@@ -532,13 +532,20 @@ class Node:
         self._answer_error(msg, MalformedRequest(problem))
 
     def _on_invalid_line(self, line: bytes) -> None:
+        """A line that is not JSON, or the head of one over the core's ``line_limit``."""
         if not line.strip():
             return  # blank lines carry nothing
-        self.log(f"input line is not JSON: {_clip(repr(line))}", "warning")
+        if len(line) >= self._core.line_limit:
+            what = f"input line is longer than {self._core.line_limit} bytes, dropped"
+            problem = f"the request is longer than {self._core.line_limit} bytes"
+        else:
+            what, problem = "input line is not JSON", "the request is not valid JSON"
+        quoted = repr(line[:LOGGED_LINE_LIMIT])
+        self.log(f"{what}: {quoted}{'...' if len(line) > LOGGED_LINE_LIMIT else ''}", "warning")
         src, msg_id = _RAW_SRC.search(line), _RAW_MSG_ID.search(line)
         if src and msg_id:
             recovered = {"src": src.group(1).decode(), "body": {"msg_id": int(msg_id.group(1))}}
-            self._answer_error(recovered, MalformedRequest("the request is not valid JSON"))
+            self._answer_error(recovered, MalformedRequest(problem))
 
     # --- logging -----------------------------------------------------------------
 

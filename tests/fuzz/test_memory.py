@@ -20,7 +20,14 @@ import orjson
 import pytest
 
 import glome.node
-from fuzz.targets import INIT_LINE, OUTPUT_IDS, build_node, core_module, logging_everything
+from fuzz.targets import (
+    INIT_LINE,
+    OUTPUT_IDS,
+    build_node,
+    core_module,
+    logging_everything,
+    resident_bytes,
+)
 from glome._fast import load_compiled, load_pure
 
 WARMUP_ROUNDS = 10
@@ -30,11 +37,6 @@ ASKS_PER_ROUND = 20
 LONG_LINE = 256 * 1024
 TRACED_GROWTH_LIMIT = 2 << 20
 RSS_GROWTH_LIMIT = 24 << 20
-
-
-def resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def growth(round_of_input: Callable[[int], int], inputs) -> tuple[int, int]:

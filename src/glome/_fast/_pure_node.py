@@ -8,6 +8,10 @@ built as bytes around ``orjson.dumps(body)``, so the reply body is never copied
 or mutated. Everything else (init, RPC replies, async handlers, bad input) goes
 to the callbacks of ``glome.node``. ``flush`` writes the whole buffer with as
 few ``write`` calls as the pipe allows and keeps what did not fit.
+
+A line longer than ``line_limit`` bytes is not decoded: the ``invalid`` callback
+gets its first ``line_limit`` bytes and the rest is skipped up to the next
+newline, so a writer that never ends its line cannot grow the tail without bound.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import orjson
 
 #: distinct destinations whose envelope prefix is cached before the cache is reset
 PREFIX_CACHE_LIMIT = 4096
+#: the default ``Core.line_limit``: bytes of one input line, far above any message
+LINE_LIMIT = 64 << 20
 
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -33,10 +39,13 @@ class Core:
         "_invalid",
         "_out",
         "_prefixes",
+        "_skipping",
         "_slow",
         "_src_json",
         "_tail",
+        "_tail_len",
         "handlers",
+        "line_limit",
         "node_id",
     )
 
@@ -54,6 +63,9 @@ class Core:
         self._src_json: bytes | None = None
         self._prefixes: dict[str, bytes] = {}
         self._tail: list[bytes] = []
+        self._tail_len = 0
+        self._skipping = False  # inside a line over the limit, until its newline
+        self.line_limit = LINE_LIMIT
         self._out = bytearray()
 
     def set_node_id(self, node_id: str) -> None:
@@ -64,30 +76,52 @@ class Core:
 
     def feed(self, chunk: bytes) -> None:
         """Dispatch every line completed by ``chunk``; keep its unfinished tail."""
+        if self._skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0:
+                return
+            self._skipping = False
+            chunk = chunk[newline + 1 :]
         if b"\n" not in chunk:
             if chunk:
-                self._tail.append(chunk)
+                self._keep(chunk)
             return
         if self._tail:
             self._tail.append(chunk)
             chunk = b"".join(self._tail)
             self._tail.clear()
+            self._tail_len = 0
         lines = chunk.split(b"\n")
         last = lines.pop()
-        if last:
-            self._tail.append(last)
         dispatch = self._dispatch
         for line in lines:
             dispatch(line)
+        if last:
+            self._keep(last)
+
+    def _keep(self, part: bytes) -> None:
+        """Add ``part`` to the unfinished line, or give the line up once it is too long."""
+        self._tail.append(part)
+        self._tail_len += len(part)
+        if self._tail_len > self.line_limit:
+            head = b"".join(self._tail)[: self.line_limit]
+            self._tail.clear()
+            self._tail_len = 0
+            self._skipping = True
+            self._invalid(head)
 
     def finish(self) -> None:
         """End of input: a last line without a newline is still a line."""
         if self._tail:
             line = b"".join(self._tail)
             self._tail.clear()
+            self._tail_len = 0
             self._dispatch(line)
 
     def _dispatch(self, line: bytes) -> None:
+        if len(line) > self.line_limit:
+            self._invalid(line[: self.line_limit])
+            return
         try:
             msg = _loads(line)
         except orjson.JSONDecodeError:

@@ -4,12 +4,15 @@ from collections.abc import Callable
 from typing import Any
 
 PREFIX_CACHE_LIMIT: int
+LINE_LIMIT: int
 
 class Core:
     """Framing, decoding, fast dispatch and the output buffer of one node."""
 
     handlers: dict[str, Callable[[dict[str, Any]], Any]]
     node_id: str | None
+    #: bytes of one input line; a longer one goes to ``invalid`` cut to this length
+    line_limit: int
     def __init__(
         self,
         slow: Callable[[Any], None],

@@ -5,7 +5,8 @@ The same behaviour as the pure twin, with the loop out of the interpreter:
 lines are found with ``memchr`` in the chunk itself (only a line that spans
 chunks is copied into the tail buffer), replies are assembled with ``memcpy``
 into one C output buffer around ``orjson.dumps(body)``, and ``flush`` calls
-``write(2)`` on that buffer directly.
+``write(2)`` on that buffer directly. Lines longer than ``line_limit`` are cut
+and skipped as in the twin, so the tail buffer never holds more than that.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -23,7 +24,7 @@ from os import strerror
 
 import orjson
 
-from glome._fast._pure_node import PREFIX_CACHE_LIMIT
+from glome._fast._pure_node import LINE_LIMIT, PREFIX_CACHE_LIMIT
 
 cdef object _loads = orjson.loads
 cdef object _dumps = orjson.dumps
@@ -38,6 +39,8 @@ cdef class Core:
 
     cdef public dict handlers
     cdef readonly object node_id
+    cdef public Py_ssize_t line_limit
+    cdef bint _skipping
     cdef object _slow, _invalid, _failed
     cdef bytes _src_json
     cdef dict _prefixes
@@ -58,6 +61,8 @@ cdef class Core:
         self._failed = failed
         self._src_json = None
         self._prefixes = {}
+        self.line_limit = LINE_LIMIT
+        self._skipping = False
 
     def __dealloc__(self):
         free(self._tail)
@@ -72,8 +77,18 @@ cdef class Core:
     # --- input -------------------------------------------------------------
 
     cdef int _tail_append(self, const char* data, Py_ssize_t size) except -1:
+        """Add to the unfinished line, or give it up (its head to ``invalid``) once too long."""
         cdef Py_ssize_t need = self._tail_len + size
         cdef char* grown
+        cdef bytes head
+        if need > self.line_limit:
+            head = PyBytes_FromStringAndSize(NULL, self.line_limit)
+            memcpy(PyBytes_AS_STRING(head), self._tail, self._tail_len)
+            memcpy(PyBytes_AS_STRING(head) + self._tail_len, data, self.line_limit - self._tail_len)
+            self._tail_len = 0
+            self._skipping = True
+            self._invalid(head)
+            return 0
         if need > self._tail_cap:
             grown = <char*>realloc(self._tail, max(need, 2 * self._tail_cap, 4096))
             if grown == NULL:
@@ -91,16 +106,25 @@ cdef class Core:
         cdef Py_ssize_t start = 0
         cdef const char* newline
         cdef bytes line
-        if self._tail_len:
+        if self._skipping:
             newline = <const char*>memchr(data, 10, size)
             if newline == NULL:
-                self._tail_append(data, size)
                 return
-            self._tail_append(data, newline - data)
-            line = PyBytes_FromStringAndSize(self._tail, self._tail_len)
-            self._tail_len = 0
+            self._skipping = False
             start = newline - data + 1
-            self._dispatch(line)
+        if self._tail_len:
+            newline = <const char*>memchr(data + start, 10, size - start)
+            if newline == NULL:
+                self._tail_append(data + start, size - start)
+                return
+            self._tail_append(data + start, newline - data - start)
+            start = newline - data + 1
+            if self._skipping:  # the line went over the limit, and ends here
+                self._skipping = False
+            else:
+                line = PyBytes_FromStringAndSize(self._tail, self._tail_len)
+                self._tail_len = 0
+                self._dispatch(line)
         while start < size:
             newline = <const char*>memchr(data + start, 10, size - start)
             if newline == NULL:
@@ -121,6 +145,9 @@ cdef class Core:
     cdef int _dispatch(self, bytes line) except -1:
         cdef dict msg_dict
         cdef dict body_dict
+        if PyBytes_GET_SIZE(line) > self.line_limit:
+            self._invalid(line[:self.line_limit])
+            return 0
         try:
             msg = _loads(line)
         except _JSONDecodeError:
