@@ -43,7 +43,8 @@ def test_plain_display_prints_a_line_per_start_and_end_and_the_table() -> None:
         shown.end(index, row)
     shown.close(rows)
     text = out.getvalue()
-    assert "[1/3] 1 Echo: -w echo --bin glome-echo" in text
+    assert "[1/3] 1: Echo: -w echo --bin glome-echo" in text
+    assert "[3/3] 6b line 2: Totally-available" in text
     assert "[3/3] 6b line 2: FAIL (crashed" in text
     assert "ok 3" not in text
     assert "challenge  verdict" in text and "0 of 3 runs valid and on target." in text
@@ -61,7 +62,7 @@ def test_rich_display_on_a_terminal_shows_bar_status_and_table() -> None:
     shown.end(0, row)
     shown.close([row])
     text = out.getvalue()
-    assert "3a Single-node broadcast" in text
+    assert "3a: Single-node broadcast" in text
     assert "ok 12  fail 0" in text
     assert "1/1" in text  # the bar's count
     assert "Gossip Glomers challenges" in text and "PASS" in text

@@ -30,7 +30,8 @@ class Display(Protocol):
 
 
 def describe(job: Job) -> str:
-    return f"{job.challenge.id} {job.challenge.title}"
+    """The run's label (``6b line 2``) and its challenge's title."""
+    return f"{job.new_row().label}: {job.challenge.title}"
 
 
 def outcome_line(row: Row) -> str:
