@@ -26,12 +26,13 @@ import glome.node
 from glome._fast import load_compiled, load_pure
 from glome.bench.process import NodeOutputError, envelope_violation, parse_line
 from glome.errors import TemporarilyUnavailable
+from glome.kv import KV, LIN_KV
 from glome.node import Node
 
 #: message types the test node handles (and two it does not)
-NODE_TYPES = ["echo", "quiet", "refuse", "crash", "ask", "init", "unknown", "topology"]
+NODE_TYPES = ["echo", "quiet", "refuse", "crash", "ask", "kv", "init", "unknown", "topology"]
 #: types whose well-formed requests may go unanswered: after an RPC, or never
-UNSURE_TYPES = ("ask", "quiet")  # a tuple: a fuzzed type may be unhashable
+UNSURE_TYPES = ("ask", "kv", "quiet")  # a tuple: a fuzzed type may be unhashable
 PEER = "n1"
 
 INIT_LINE = orjson.dumps(
@@ -55,7 +56,8 @@ def core_module(backend: str) -> ModuleType:
 
 
 def build_node(core: ModuleType) -> Node:
-    """A node on ``core`` with sync, async (awaiting an RPC), refusing and crashing handlers.
+    """A node on ``core`` with sync, async (awaiting RPCs, or a lin-kv read), refusing and
+    crashing handlers.
 
     RPC ids count from 1, so fuzzed replies with small ``in_reply_to`` settle them.
     """
@@ -86,6 +88,12 @@ def build_node(core: ModuleType) -> Node:
             node.rpc(PEER, {"type": "question"}, timeout=60),
         )
         return {"type": "ask_ok", "answers": [first.get("answer"), second.get("answer")]}
+
+    store = KV(node, LIN_KV, timeout=60)
+
+    @node.on("kv")
+    async def kv(msg: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "kv_ok", "value": await store.read(msg["body"].get("key"), default=None)}
 
     return node
 
@@ -164,12 +172,12 @@ def run_node(core: ModuleType, chunks: list[bytes]) -> tuple[Node, bytes]:
 def check_node(core: ModuleType, chunks: list[bytes]) -> bytes:
     """Every output line is an envelope the bench accepts, from the node, and every
     request the node can attribute is answered exactly once; the RPC table holds only
-    what ``ask`` requests opened. Returns the output."""
+    what ``ask`` and ``kv`` requests opened. Returns the output."""
     node, output = run_node(core, chunks)
     stream = b"".join(chunks)
     assert output == b"" or output.endswith(b"\n"), output[-200:]
     replies: Counter[tuple[str, int]] = Counter()
-    asks = stream.count(b"ask")  # at least once in every ask request
+    rpcs = 2 * stream.count(b"ask") + stream.count(b"kv")  # each in every such request
     for line in output.splitlines():
         src, dest, body = parse_line(node._core.node_id or "?", line)
         assert src == node._core.node_id, line
@@ -177,12 +185,12 @@ def check_node(core: ModuleType, chunks: list[bytes]) -> bytes:
         if "in_reply_to" in body:
             replies[dest, body["in_reply_to"]] += 1
         else:
-            assert dest == PEER and body["type"] == "question", line
+            assert (dest, body["type"]) in ((PEER, "question"), (LIN_KV, "read")), line
     must, may = expected_replies(stream)
     for key, count in must.items():
         assert replies[key] >= count, (key, count, replies[key], output[-500:])
     assert sum(replies.values()) <= sum(must.values()) + may, (replies, must, may)
-    assert len(node._pending) <= 2 * asks, (len(node._pending), asks)
+    assert len(node._pending) <= rpcs, (len(node._pending), rpcs)
     return output
 
 

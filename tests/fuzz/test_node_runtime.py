@@ -26,6 +26,7 @@ from fuzz.targets import (
 from fuzz.targets import core_module as core_of
 from glome import protocol
 from glome._fast import compiled_status
+from glome.errors import RPCError, error_from_body
 from glome.node import Node
 
 RUNTIME_EXAMPLES = 150
@@ -122,3 +123,29 @@ def test_an_error_reply_with_a_deeply_nested_code_fails_the_rpc_not_the_node(cor
     assert answer["dest"] == "c1" and answer["body"]["in_reply_to"] == 9
     assert answer["body"]["code"] == protocol.CRASH
     assert answer["body"]["text"] == "error reply whose code is list, not an integer"
+
+
+ERROR_EXAMPLES = 300
+
+
+def test_error_replies_of_any_shape_become_typed_errors(inputs) -> None:
+    @settings(max_examples=ERROR_EXAMPLES, deadline=None, database=None)
+    @given(
+        st.dictionaries(fuzz.any_text, fuzz.json_values, max_size=4),
+        fuzz.message_ids | fuzz.json_values,
+        fuzz.json_values,
+    )
+    def attempt(body: dict, code: object, text: object) -> None:
+        inputs.tried()
+        error = error_from_body({**body, "type": "error", "code": code, "text": text})
+        assert isinstance(error, RPCError) and type(error.code) is int
+        if type(code) is int:
+            assert error.code == code and error.text == (text if type(text) is str else "")
+            if -(2**63) <= code < 2**64:  # what orjson reads, and so what a reply can carry
+                orjson.dumps(error.body())
+        else:
+            assert error.code == protocol.CRASH and "not an integer" in error.text
+            orjson.dumps(error.body())
+
+    attempt()
+    inputs.report(ERROR_EXAMPLES)
