@@ -3,7 +3,8 @@
 Extends tests/runtime/test_hostile_input.py (one fixed mix, glome-echo) to every
 challenge node and to bodies aimed at each node's own message types: whatever
 arrives, the node keeps printing only envelopes the bench accepts, still answers
-a probe after each batch, evaluates nothing it is sent, and exits 0 at end of input.
+a probe after each batch (written in arbitrary pieces), evaluates nothing it is
+sent, and exits 0 at end of input.
 """
 
 from __future__ import annotations
@@ -75,10 +76,14 @@ def test_node_survives_hostile_input(command, start_node, tmp_path, inputs) -> N
         database=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
-    @given(st.lists(fuzz.lines(types) | baited(types, evaluation_bait(canary)), max_size=8))
-    def batch(lines: list[bytes]) -> None:
+    @given(
+        st.lists(fuzz.lines(types) | baited(types, evaluation_bait(canary)), max_size=8),
+        fuzz.chunk_cuts,
+    )
+    def batch(lines: list[bytes], cuts: list[int]) -> None:
         probe = next(probes)
-        node.send_raw(b"".join(line + b"\n" for line in lines))
+        for piece in fuzz.split(b"".join(line + b"\n" for line in lines), cuts):
+            node.send_raw(piece)  # one write each: the node may read any part of a line
         node.send("c9", {"type": "fuzz_probe", "msg_id": probe})
         inputs.tried(len(lines))
         while True:
