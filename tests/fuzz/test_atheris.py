@@ -10,17 +10,19 @@ from pathlib import Path
 
 import pytest
 
+from fuzz import budget
+
 pytest.importorskip("atheris", reason="atheris is not installed (Linux only, see pyproject)")
 
 HERE = Path(__file__).parent
 #: harness -> (runs, extra libFuzzer flags)
 HARNESSES = {
-    "fuzz_framing.py": (6000, ["-max_len=2048"]),
-    "fuzz_node_output.py": (3000, ["-max_len=900"]),
+    "fuzz_framing.py": (budget.inputs(6000), ["-max_len=2048"]),
+    "fuzz_node_output.py": (budget.inputs(3000), ["-max_len=900"]),
 }
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(budget.seconds(90))
 @pytest.mark.parametrize("harness", list(HARNESSES))
 def test_harness_runs_clean(harness, backend_env, tmp_path, inputs) -> None:
     runs, flags = HARNESSES[harness]
@@ -36,7 +38,9 @@ def test_harness_runs_clean(harness, backend_env, tmp_path, inputs) -> None:
         *flags,
         str(corpus),
     ]
-    done = subprocess.run(command, env=backend_env, capture_output=True, text=True, timeout=80)
+    done = subprocess.run(
+        command, env=backend_env, capture_output=True, text=True, timeout=budget.seconds(80)
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     counted = re.search(r"^Done (\d+) (?:runs )?in", done.stderr, re.MULTILINE)
     assert counted, done.stderr[-2000:]

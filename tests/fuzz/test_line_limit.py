@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz import budget
 from fuzz import strategies as fuzz
 from fuzz.targets import (
     INIT_LINE,
@@ -23,7 +24,7 @@ from fuzz.targets import (
 )
 from glome import protocol
 
-ORACLE_EXAMPLES = 300
+ORACLE_EXAMPLES = budget.inputs(300)
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ long_lines = st.builds(
 )
 
 
+@pytest.mark.timeout(budget.seconds(120))
 def test_lines_over_the_limit_are_cut_wherever_reads_split_them(core, inputs) -> None:
     @settings(max_examples=ORACLE_EXAMPLES, deadline=None, database=None)
     @given(

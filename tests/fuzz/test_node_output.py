@@ -13,13 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz import budget
 from fuzz import strategies as fuzz
 from fuzz.targets import OUTPUT_IDS, check_output_line, check_output_twins
 from glome._fast import compiled_status, load_compiled, load_pure
 from glome.bench.process import NodeOutputError, parse_line
 
-LINE_EXAMPLES = 400
-TWIN_EXAMPLES = 150
+LINE_EXAMPLES = budget.inputs(400)
+TWIN_EXAMPLES = budget.inputs(150)
 
 #: deeper lines are the known failure below; these stay under Python's recursion limit
 SHALLOW_DEPTH = 400
@@ -59,6 +60,7 @@ output_lines = st.one_of(
 )
 
 
+@pytest.mark.timeout(budget.seconds(120))
 def test_parse_line_refuses_only_with_its_own_error(inputs) -> None:
     @settings(max_examples=LINE_EXAMPLES, deadline=None, database=None)
     @given(output_lines)
@@ -71,6 +73,7 @@ def test_parse_line_refuses_only_with_its_own_error(inputs) -> None:
 
 
 @pytest.mark.skipif(compiled_status()["bench"] != "compiled", reason="compiled router not built")
+@pytest.mark.timeout(budget.seconds(120))
 def test_bulk_routing_agrees_between_backends_and_with_parse_line(inputs) -> None:
     @settings(max_examples=TWIN_EXAMPLES, deadline=None, database=None)
     @given(st.lists(output_lines, max_size=12))

@@ -16,12 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fuzz import budget
 from fuzz import strategies as fuzz
 from glome import protocol
 from glome.bench.process import parse_line
 
 GLOME_BIN = Path(sys.executable).parent
-BATCHES = 120  # per node and backend; each batch is one write and one probe
+BATCHES = budget.inputs(120)  # per node and backend; each batch is one write and one probe
 
 #: (binary, arguments) -> the message types its handlers take
 NODES = {
@@ -61,7 +62,7 @@ def baited(draw: st.DrawFn, types: list[str], bait: list[str]) -> bytes:
     return fuzz.encode({"src": "c1", "dest": "n0", "body": body})
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(budget.seconds(120))
 @pytest.mark.parametrize("command", list(NODES), ids=" ".join)
 def test_node_survives_hostile_input(command, start_node, tmp_path, inputs) -> None:
     types = [*NODES[command], "init"]

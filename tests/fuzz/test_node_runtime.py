@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fuzz import budget
 from fuzz import strategies as fuzz
 from fuzz.targets import (
     INIT_LINE,
@@ -29,8 +30,8 @@ from glome._fast import compiled_status
 from glome.errors import RPCError, error_from_body
 from glome.node import Node
 
-RUNTIME_EXAMPLES = 150
-TWIN_EXAMPLES = 100
+RUNTIME_EXAMPLES = budget.inputs(150)
+TWIN_EXAMPLES = budget.inputs(100)
 
 streams = st.tuples(
     st.booleans(),
@@ -51,6 +52,7 @@ def core(backend: str) -> ModuleType:
     return core_of(backend)
 
 
+@pytest.mark.timeout(budget.seconds(120))
 def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
     @settings(max_examples=RUNTIME_EXAMPLES, deadline=None, database=None)
     @given(streams)
@@ -63,6 +65,7 @@ def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
 
 
 @pytest.mark.skipif(compiled_status()["node"] != "compiled", reason="compiled core not built")
+@pytest.mark.timeout(budget.seconds(120))
 def test_backends_write_the_same_bytes(inputs) -> None:
     @settings(max_examples=TWIN_EXAMPLES, deadline=None, database=None)
     @given(streams)
@@ -125,9 +128,10 @@ def test_an_error_reply_with_a_deeply_nested_code_fails_the_rpc_not_the_node(cor
     assert answer["body"]["text"] == "error reply whose code is list, not an integer"
 
 
-ERROR_EXAMPLES = 300
+ERROR_EXAMPLES = budget.inputs(300)
 
 
+@pytest.mark.timeout(budget.seconds(120))
 def test_error_replies_of_any_shape_become_typed_errors(inputs) -> None:
     @settings(max_examples=ERROR_EXAMPLES, deadline=None, database=None)
     @given(
