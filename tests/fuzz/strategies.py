@@ -69,28 +69,6 @@ def nested(draw: st.DrawFn) -> bytes:
     return core
 
 
-@st.composite
-def envelopes(draw: st.DrawFn, types: list[str], src: list[str] | None = None) -> dict[str, Any]:
-    """A request of one of ``types``, then with up to four keys dropped or made arbitrary."""
-    body: dict[str, Any] = {"type": draw(st.sampled_from(types)), "msg_id": draw(message_ids)}
-    body.update(draw(st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=4)))
-    msg: dict[str, Any] = {
-        "src": draw(st.sampled_from(src or ["c1", "c2", "n1", "lin-kv", 'q"\u2028'])),
-        "dest": "n0",
-        "body": body,
-    }
-    if draw(st.booleans()):
-        msg["id"] = draw(message_ids)
-    for _ in range(draw(st.integers(0, 4))):
-        target = draw(st.sampled_from([msg, body]))
-        key = draw(st.sampled_from([*sorted(target), "in_reply_to", "type", "msg_id"]))
-        if draw(st.booleans()):
-            target.pop(key, None)
-        else:
-            target[key] = draw(json_values)
-    return msg
-
-
 #: field names the challenge nodes read, so arbitrary values land where they are used
 FIELD_NAMES = [
     "echo",
@@ -114,6 +92,28 @@ FIELD_NAMES = [
     "node_id",
     "node_ids",
 ]
+
+
+@st.composite
+def envelopes(draw: st.DrawFn, types: list[str], src: list[str] | None = None) -> dict[str, Any]:
+    """A request of one of ``types``, then with up to four keys dropped or made arbitrary."""
+    body: dict[str, Any] = {"type": draw(st.sampled_from(types)), "msg_id": draw(message_ids)}
+    body.update(draw(st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=4)))
+    msg: dict[str, Any] = {
+        "src": draw(st.sampled_from(src or ["c1", "c2", "n1", "lin-kv", 'q"\u2028'])),
+        "dest": "n0",
+        "body": body,
+    }
+    if draw(st.booleans()):
+        msg["id"] = draw(message_ids)
+    for _ in range(draw(st.integers(0, 4))):
+        target = draw(st.sampled_from([msg, body]))
+        key = draw(st.sampled_from([*sorted(target), "in_reply_to", "type", "msg_id"]))
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(json_values)
+    return msg
 
 
 def lines(types: list[str]) -> st.SearchStrategy[bytes]:
