@@ -4,8 +4,9 @@
 
 (add -max_len=4096 -len_control=0 to reach long lines sooner).
 
-The first bytes of an input choose whether an init line comes first and where the
-stream is cut into reads; the rest is the stream. It goes through a whole node
+The first bytes of an input choose whether an init line comes first, where the
+stream is cut into reads and whether lines are cut short (a small ``line_limit``);
+the rest is the stream. It goes through a whole node
 (``fuzz.targets.check_node``) on the compiled core and on the pure one, whose
 outputs must be the same bytes; with ``GLOME_NO_EXTENSIONS=1``, or no build, on
 the pure core alone. Any exception is a finding.
@@ -33,6 +34,7 @@ MAX_CUTS = 8
 def test_one_input(data: bytes) -> None:
     provider = atheris.FuzzedDataProvider(data)
     init_first = provider.ConsumeBool()
+    line_limit = provider.ConsumeIntInRange(0, 600) if provider.ConsumeBool() else None
     cuts = [
         provider.ConsumeIntInRange(0, 1 << 16)
         for _ in range(provider.ConsumeIntInRange(0, MAX_CUTS))
@@ -40,14 +42,14 @@ def test_one_input(data: bytes) -> None:
     stream = provider.ConsumeBytes(provider.remaining_bytes())
     chunks = split(INIT_LINE + b"\n" + stream if init_first else stream, cuts)
     if BOTH_BACKENDS:
-        check_node_twins(chunks)
+        check_node_twins(chunks, line_limit)
     else:
-        check_node(core_module("pure"), chunks)
+        check_node(core_module("pure"), chunks, line_limit)
 
 
-#: a flag byte (odd: init first), no cuts, then a stream
+#: flag bytes (init first, no short line limit), no cuts, then a stream
 SEEDS = [
-    b"\x01\x00" + line + b"\n"
+    b"\x01\x00\x00" + line + b"\n"
     for line in (
         b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":"hi","msg_id":2}}',
         b'{"src":"c1","dest":"n0","body":{"type":"ask","q":1,"msg_id":3}}\n'

@@ -129,18 +129,22 @@ def process_recursion_limit() -> Iterator[None]:
         sys.setrecursionlimit(raised)
 
 
-def expected_replies(stream: bytes) -> tuple[Counter[tuple[str, int]], int]:
+def expected_replies(stream: bytes, line_limit: int) -> tuple[Counter[tuple[str, int]], int]:
     """Replies the node owes for ``stream``: (dest, in_reply_to) -> how many it must send,
-    and how many more it may send (for lines it cannot parse, replies, ``UNSURE_TYPES``).
+    and how many more it may send (for lines it cannot parse or that are over
+    ``line_limit``, replies, ``UNSURE_TYPES``).
 
     Only a node initialised first owes anything: before init it cannot answer a
     request that does not name it in a string ``dest``."""
     must: Counter[tuple[str, int]] = Counter()
     may = 0
     lines = stream.split(b"\n")
-    if lines[0] != INIT_LINE:
+    if lines[0] != INIT_LINE or len(INIT_LINE) > line_limit:
         return must, len(lines)
     for line in lines:
+        if len(line) > line_limit:
+            may += 1
+            continue
         try:
             msg = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -159,9 +163,14 @@ def expected_replies(stream: bytes) -> tuple[Counter[tuple[str, int]], int]:
     return must, may
 
 
-def run_node(core: ModuleType, chunks: list[bytes]) -> tuple[Node, bytes]:
-    """Feed ``chunks`` to a fresh node on ``core``, then end the input; its node and output."""
+def run_node(
+    core: ModuleType, chunks: list[bytes], line_limit: int | None = None
+) -> tuple[Node, bytes]:
+    """Feed ``chunks`` to a fresh node on ``core`` (lines cut at ``line_limit``, if given),
+    then end the input; its node and output."""
     node = build_node(core)
+    if line_limit is not None:
+        node._core.line_limit = line_limit
     with logging_everything(), process_recursion_limit():
         for chunk in chunks:
             node._core.feed(chunk)
@@ -169,11 +178,11 @@ def run_node(core: ModuleType, chunks: list[bytes]) -> tuple[Node, bytes]:
     return node, node._core.take_output()
 
 
-def check_node(core: ModuleType, chunks: list[bytes]) -> bytes:
+def check_node(core: ModuleType, chunks: list[bytes], line_limit: int | None = None) -> bytes:
     """Every output line is an envelope the bench accepts, from the node, and every
     request the node can attribute is answered exactly once; the RPC table holds only
     what ``ask`` and ``kv`` requests opened. Returns the output."""
-    node, output = run_node(core, chunks)
+    node, output = run_node(core, chunks, line_limit)
     stream = b"".join(chunks)
     assert output == b"" or output.endswith(b"\n"), output[-200:]
     replies: Counter[tuple[str, int]] = Counter()
@@ -186,7 +195,7 @@ def check_node(core: ModuleType, chunks: list[bytes]) -> bytes:
             replies[dest, body["in_reply_to"]] += 1
         else:
             assert (dest, body["type"]) in ((PEER, "question"), (LIN_KV, "read")), line
-    must, may = expected_replies(stream)
+    must, may = expected_replies(stream, node._core.line_limit)
     for key, count in must.items():
         assert replies[key] >= count, (key, count, replies[key], output[-500:])
     assert sum(replies.values()) <= sum(must.values()) + may, (replies, must, may)
@@ -194,10 +203,10 @@ def check_node(core: ModuleType, chunks: list[bytes]) -> bytes:
     return output
 
 
-def check_node_twins(chunks: list[bytes]) -> None:
+def check_node_twins(chunks: list[bytes], line_limit: int | None = None) -> None:
     """The compiled and pure cores, inside the whole runtime, write the same bytes."""
-    compiled = check_node(core_module("compiled"), chunks)
-    pure = check_node(core_module("pure"), chunks)
+    compiled = check_node(core_module("compiled"), chunks, line_limit)
+    pure = check_node(core_module("pure"), chunks, line_limit)
     assert compiled == pure, (compiled[-300:], pure[-300:])
 
 

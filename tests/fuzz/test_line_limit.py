@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import budget
@@ -56,7 +56,7 @@ long_lines = st.builds(
 
 @pytest.mark.timeout(budget.seconds(120))
 def test_lines_over_the_limit_are_cut_wherever_reads_split_them(core, inputs) -> None:
-    @settings(max_examples=ORACLE_EXAMPLES, deadline=None, database=None)
+    @budget.settings(ORACLE_EXAMPLES)
     @given(
         st.lists(fuzz.lines(NODE_TYPES) | long_lines, max_size=8),
         fuzz.chunk_cuts,

@@ -10,7 +10,7 @@ lines ``parse_line`` reads the same way.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import budget
@@ -62,7 +62,7 @@ output_lines = st.one_of(
 
 @pytest.mark.timeout(budget.seconds(120))
 def test_parse_line_refuses_only_with_its_own_error(inputs) -> None:
-    @settings(max_examples=LINE_EXAMPLES, deadline=None, database=None)
+    @budget.settings(LINE_EXAMPLES)
     @given(output_lines)
     def attempt(line: bytes) -> None:
         inputs.tried()
@@ -75,7 +75,7 @@ def test_parse_line_refuses_only_with_its_own_error(inputs) -> None:
 @pytest.mark.skipif(compiled_status()["bench"] != "compiled", reason="compiled router not built")
 @pytest.mark.timeout(budget.seconds(120))
 def test_bulk_routing_agrees_between_backends_and_with_parse_line(inputs) -> None:
-    @settings(max_examples=TWIN_EXAMPLES, deadline=None, database=None)
+    @budget.settings(TWIN_EXAMPLES)
     @given(st.lists(output_lines, max_size=12))
     def attempt(lines: list[bytes]) -> None:
         inputs.tried()

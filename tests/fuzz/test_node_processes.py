@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import budget
@@ -71,12 +71,7 @@ def test_node_survives_hostile_input(command, start_node, tmp_path, inputs) -> N
     probes = iter(range(10**9, 2 * 10**9))
     codes: set[int] = set()
 
-    @settings(
-        max_examples=BATCHES,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
+    @budget.settings(BATCHES)
     @given(
         st.lists(fuzz.lines(types) | baited(types, evaluation_bait(canary)), max_size=8),
         fuzz.chunk_cuts,

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import budget
@@ -39,6 +39,8 @@ streams = st.tuples(
     fuzz.chunk_cuts,
     st.booleans(),
 )
+#: the core's default, or small enough that lines go over it
+line_limits = st.none() | st.integers(0, 400)
 
 
 def chunked(init_first: bool, lines: list[bytes], cuts: list[int], newline: bool) -> list[bytes]:
@@ -54,11 +56,11 @@ def core(backend: str) -> ModuleType:
 
 @pytest.mark.timeout(budget.seconds(120))
 def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
-    @settings(max_examples=RUNTIME_EXAMPLES, deadline=None, database=None)
-    @given(streams)
-    def attempt(stream: tuple) -> None:
+    @budget.settings(RUNTIME_EXAMPLES)
+    @given(streams, line_limits)
+    def attempt(stream: tuple, line_limit: int | None) -> None:
         inputs.tried()
-        check_node(core, chunked(*stream))
+        check_node(core, chunked(*stream), line_limit)
 
     attempt()
     inputs.report(RUNTIME_EXAMPLES)
@@ -67,11 +69,11 @@ def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
 @pytest.mark.skipif(compiled_status()["node"] != "compiled", reason="compiled core not built")
 @pytest.mark.timeout(budget.seconds(120))
 def test_backends_write_the_same_bytes(inputs) -> None:
-    @settings(max_examples=TWIN_EXAMPLES, deadline=None, database=None)
-    @given(streams)
-    def attempt(stream: tuple) -> None:
+    @budget.settings(TWIN_EXAMPLES)
+    @given(streams, line_limits)
+    def attempt(stream: tuple, line_limit: int | None) -> None:
         inputs.tried()
-        check_node_twins(chunked(*stream))
+        check_node_twins(chunked(*stream), line_limit)
 
     attempt()
     inputs.report(TWIN_EXAMPLES)
@@ -133,7 +135,7 @@ ERROR_EXAMPLES = budget.inputs(300)
 
 @pytest.mark.timeout(budget.seconds(120))
 def test_error_replies_of_any_shape_become_typed_errors(inputs) -> None:
-    @settings(max_examples=ERROR_EXAMPLES, deadline=None, database=None)
+    @budget.settings(ERROR_EXAMPLES)
     @given(
         st.dictionaries(fuzz.any_text, fuzz.json_values, max_size=4),
         fuzz.message_ids | fuzz.json_values,
