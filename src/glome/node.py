@@ -32,9 +32,11 @@ due timers, and writes all output produced with one ``write``. stdout is
 non-blocking: what a full pipe refuses is kept and written when it drains,
 while input keeps being read -- until ``OUTPUT_BACKLOG_LIMIT`` bytes wait: then
 the node stops reading until its reader catches up, so a reader that stalls
-leaves the node's memory bounded and the backlog backs up to the writer. At end
-of input the node writes what is pending and ``run`` returns 0. ``print()``
-inside a node writes to stderr, so nothing but protocol JSON ever reaches stdout.
+leaves the node's memory bounded and the backlog backs up to the writer. An
+input line over the core's ``line_limit`` (64 MiB) is skipped, and answered as
+a malformed request when its sender and msg_id can be read. At end of input the
+node writes what is pending and ``run`` returns 0. ``print()`` inside a node
+writes to stderr, so nothing but protocol JSON ever reaches stdout.
 
 Logging goes to stderr, never stdout. ``GLOME_LOG`` sets the threshold
 (``debug``, ``info``, ``warning``, ``error`` or ``off``); unset, only warnings
