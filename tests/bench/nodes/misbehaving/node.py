@@ -51,9 +51,11 @@ class Node:
         self.echoes = 0
         self.timers: list[tuple[float, bytes]] = []  # (when, line) printed later
 
-    def emit(self, dest: str, body: dict) -> None:
+    def emit(self, dest: str, body: dict, times: int = 1) -> None:
+        """Print the message ``times`` times, in one write: both halves of a twin reply
+        reach the bench together even when Python's output is unbuffered."""
         line = orjson.dumps({"src": self.node_id, "dest": dest, "body": body}) + b"\n"
-        self.out.write(line)
+        self.out.write(line * times)
 
     def emit_later(self, seconds: float, dest: str, body: dict) -> None:
         line = orjson.dumps({"src": self.node_id, "dest": dest, "body": body}) + b"\n"
@@ -102,8 +104,7 @@ class Node:
         if self.echoes == count_flag("--late-echo"):
             self.emit_later(LATE_ECHO_S, message["src"], reply)
             return
-        for _ in range(2 if "--reply-twice" in sys.argv else 1):
-            self.emit(message["src"], reply)
+        self.emit(message["src"], reply, 2 if "--reply-twice" in sys.argv else 1)
         if flag("--flood") == "client":
             self.out.flush()
             flood(message["src"], self.node_id, self.out, reply)
