@@ -9,7 +9,7 @@ are the challenge's own, from ``glome.challenges``, so a run is judged as the
 challenge judges it: availability may fall only where the challenge allows it.
 
     python benchmarks/fault_sweep.py --time-limit 10 --seeds 2
-    python benchmarks/fault_sweep.py --only 'kafka-*' --seeds 3 --jobs 2
+    python benchmarks/fault_sweep.py --only 'kafka-*,txn' --seeds 3 --jobs 2
 
 Every run is its own ``glome test`` process in its own working directory under
 ``--store`` (``glome test`` writes ``store/`` and ``store/latest`` under its
@@ -227,7 +227,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3, help="seeds per setting (default 3)")
     parser.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
     parser.add_argument(
-        "--only", default="*", help="glob on the config names, e.g. 'kafka-*' (default all)"
+        "--only",
+        default="*",
+        help="globs on the config names, comma-separated, e.g. 'kafka-*,txn' (default all)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
     parser.add_argument(
@@ -237,7 +239,12 @@ def main() -> int:
         help="directory for the runs' working directories (default store/fault-sweep/<time>)",
     )
     args = parser.parse_args()
-    configs = [config for config in CONFIGS if fnmatch.fnmatch(config.name, args.only)]
+    patterns = args.only.split(",")
+    configs = [
+        config
+        for config in CONFIGS
+        if any(fnmatch.fnmatch(config.name, pattern) for pattern in patterns)
+    ]
     if not configs:
         known = ", ".join(config.name for config in CONFIGS)
         print(f"--only {args.only!r} matches no config (configs: {known})", file=sys.stderr)
