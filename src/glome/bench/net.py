@@ -54,6 +54,10 @@ class Latency:
         return int(self._rng.expovariate(1 / self.mean_ms))
 
 
+#: The journal's file name in a test's store folder.
+JOURNAL_FILE = "net-journal.jsonl"
+
+
 class Journal:
     """Every send and delivery, streamed to ``net-journal.jsonl``.
 

@@ -19,6 +19,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +28,14 @@ from typing import Any, TextIO
 
 from glome import _fast
 from glome.bench import results as store_results
-from glome.bench.checkers import availability, compose, exceptions, stats
+from glome.bench.checkers import availability, compose, exceptions, perf, stats, timeline
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
-from glome.bench.loop import Loop, gather, monotonic_ns, spawn
+from glome.bench.loop import Loop, delivery_priority, gather, monotonic_ns, spawn
 from glome.bench.nemesis import PartitionNemesis
-from glome.bench.net import Journal, Latency, Network
+from glome.bench.net import JOURNAL_FILE, Journal, Latency, Network
 from glome.bench.process import NodeCrashed, NodeProcess
 from glome.bench.progress import Progress
 from glome.bench.services import start_services
@@ -129,9 +130,11 @@ class Outcome:
 
 
 def checker_for(workload: Workload) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
-    """Maelstrom's composed checker, minus the plots (perf, timeline) glome does not draw."""
+    """Maelstrom's composed checker, plots (perf, timeline, messages.svg) included."""
     return compose(
         {
+            "perf": perf.check,
+            "timeline": timeline.check,
             "exceptions": exceptions.check,
             "stats": stats.check,
             "availability": availability.check,
@@ -165,6 +168,7 @@ class Run:
         self.guard = guard or SignalGuard()
         self.store: Path | None = None
         self.journal: Journal | None = None
+        self.scheduling = "ordinary"
         self.analysing = False
 
     def say(self, text: str) -> None:
@@ -189,7 +193,7 @@ class Run:
         options = self.options
         self.store = store_results.create_store(options.workload, self.store_root)
         store_results.write_test(self.store, {"options": options.to_dict()})
-        journal = Journal(self.store / "net-journal.jsonl")
+        journal = Journal(self.store / JOURNAL_FILE)
         self.net = Network(
             self.loop,
             Latency(options.latency, options.latency_dist, seeded(options.seed, "latency")),
@@ -205,28 +209,29 @@ class Run:
         self.loop.add_tick_hook(self._flush_nodes)
         self.loop.add_tick_hook(self.idle_backlog.check)
         gc.disable()  # a full collection mid-run would stall deliveries for milliseconds
-        try:
-            with self.guard.deferred():  # every node started is recorded, to be killed
-                self._start_nodes()
-            self.loop.run_until(spawn(self.loop, self._init_nodes()))
-            setup_clients = {node: self._open_client() for node in options.nodes}
-            self._setup(workload, setup_clients)
-            scheduler = self._scheduler(workload, history)
-            self.progress = Progress.start(
-                self.loop, self.console, options, history, self.net, scheduler
-            )
-            self.loop.run_until(spawn(self.loop, scheduler.run()))
-            if self.progress:
-                self.progress.stop()
-            for client in setup_clients.values():
-                client.close()
-            self.net.heal()
-            self._check_crashes()
-        except ClientError as error:
-            raise TestAborted(str(error)) from error
-        finally:
-            with self.guard.deferred():
-                self._tear_down()
+        with delivery_priority() as self.scheduling:
+            try:
+                with self.guard.deferred():  # every node started is recorded, to be killed
+                    self._start_nodes()
+                self.loop.run_until(spawn(self.loop, self._init_nodes()))
+                setup_clients = {node: self._open_client() for node in options.nodes}
+                self._setup(workload, setup_clients)
+                scheduler = self._scheduler(workload, history)
+                self.progress = Progress.start(
+                    self.loop, self.console, options, history, self.net, scheduler
+                )
+                self.loop.run_until(spawn(self.loop, scheduler.run()))
+                if self.progress:
+                    self.progress.stop()
+                for client in setup_clients.values():
+                    client.close()
+                self.net.heal()
+                self._check_crashes()
+            except ClientError as error:
+                raise TestAborted(str(error)) from error
+            finally:
+                with self.guard.deferred():
+                    self._tear_down()
 
     def _tear_down(self) -> None:
         """Stop the progress line, close the journal and kill the nodes; safe to repeat."""
@@ -384,6 +389,7 @@ class Run:
             "idle-client-drops": self.idle_backlog.dropped,
             "messages": self.net.next_id,
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
+            "scheduling": self.scheduling,  # "realtime" when the loop ran ahead of the nodes
         }
         store_results.write_test(
             self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}
@@ -425,9 +431,10 @@ def analyze(
 ) -> Outcome:
     """Run the checkers, write results.json/.edn, and pick the exit code."""
     ctx = CheckContext(options=options, store=store, net_stats=net_stats)
+    started = time.monotonic()
     results = checker_for(workload)(history, ctx)
     valid = results.pop("valid?")
-    results["glome"] = glome
+    results["glome"] = {**glome, "analysis-s": round(time.monotonic() - started, 3)}
     results["valid?"] = valid
     store_results.write_results(store, results)
     return Outcome(store_results.exit_code(valid), store, results, glome)

@@ -165,7 +165,7 @@ def test_sigterm_kills_every_node(tmp_path):
     assert _running(marker), "nodes never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 255
+    assert proc.wait(timeout=20) == 143
     time.sleep(0.2)
     assert not _running(marker)
 
