@@ -52,6 +52,11 @@ def test_echo_passes_and_stores_everything(tmp_path):
         "test.json",
         "net-journal.jsonl",
         "node-logs/n0.log",
+        "latency-raw.png",
+        "latency-quantiles.png",
+        "rate.png",
+        "timeline.html",
+        "messages.svg",
     ):
         assert (store / name).exists(), name
     assert (tmp_path / "store" / "echo" / "latest").exists()
@@ -61,6 +66,14 @@ def test_echo_passes_and_stores_everything(tmp_path):
     data = results(tmp_path)
     assert data["valid?"] is True
     assert data["glome"]["seed"] == 42
+    assert data["perf"] == {
+        "latency-graph": {"valid?": True},
+        "rate-graph": {"valid?": True},
+        "valid?": True,
+    }
+    assert data["timeline"] == {"valid?": True}
+    assert data["glome"]["scheduling"] in ("realtime", "ordinary")
+    assert data["glome"]["analysis-s"] > 0
     assert set(data["glome"]["lateness"]) >= {"p50-ms", "p99-ms", "max-ms"}
     ops = data["stats"]["count"]
     assert 4 <= ops <= 30  # rate 5/s for 2 s
