@@ -1,16 +1,12 @@
 """Atheris harness: the bench's reading of node output on arbitrary bytes.
 
-    python tests/fuzz/fuzz_node_output.py -atheris_runs=1000000 -max_len=900 \
+    python tests/fuzz/fuzz_node_output.py -atheris_runs=1000000 -max_len=4096 \
         -dict=tests/fuzz/protocol.dict
 
 An input is a node's stdout: each of its lines goes through ``parse_line``
 (``fuzz.targets.check_output_line``), and all of them through the router's bulk
 path, compiled against pure (``check_output_twins``; pure alone with
 ``GLOME_NO_EXTENSIONS=1`` or no build). Any exception is a finding.
-
-``-max_len=900`` keeps lines shallower than Python's recursion limit: deeper ones
-find the known RecursionError in ``parse_line`` at once (the strict xfail
-``test_deep_nesting_is_refused_as_malformed``); drop it once that is fixed.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 #: harness -> (runs, extra libFuzzer flags)
 HARNESSES = {
     "fuzz_framing.py": (budget.inputs(6000), ["-max_len=2048"]),
-    "fuzz_node_output.py": (budget.inputs(3000), ["-max_len=900"]),
+    "fuzz_node_output.py": (budget.inputs(3000), ["-max_len=2048"]),
 }
 
 

@@ -15,7 +15,12 @@ from hypothesis import strategies as st
 
 from fuzz import budget
 from fuzz import strategies as fuzz
-from fuzz.targets import OUTPUT_IDS, check_output_line, check_output_twins
+from fuzz.targets import (
+    OUTPUT_IDS,
+    check_output_line,
+    check_output_twins,
+    process_recursion_limit,
+)
 from glome._fast import compiled_status, load_compiled, load_pure
 from glome.bench.process import NodeOutputError, parse_line
 
@@ -88,30 +93,16 @@ def test_bulk_routing_agrees_between_backends_and_with_parse_line(inputs) -> Non
 ENVELOPE = b'{"src":"n1","dest":"n2","body":%b}'
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="bench bug: parse_line's first-value fallback (json.JSONDecoder.raw_decode) "
-    "raises RecursionError on nesting orjson refuses, which escapes NodeProcess._route "
-    "and ends the whole test run instead of poisoning the node",
-)
 @pytest.mark.parametrize(
     "line",
     [shallow(1025), shallow(100_000), ENVELOPE % shallow(2000)],
     ids=["depth-1025", "depth-100000", "body-depth-2000"],
 )
 def test_deep_nesting_is_refused_as_malformed(line: bytes) -> None:
-    with pytest.raises(NodeOutputError):
-        check_output_line(line)
+    with process_recursion_limit(), pytest.raises(NodeOutputError, match="not well-formed"):
+        parse_line("n1", line)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bench bug: parse_line's fallback (the json module) accepts a lone surrogate "
-    "and integers past 64 bits, which orjson cannot encode: delivering the body to a "
-    "node raises TypeError in Router._deliver, out of NodeProcess._route",
-)
 @pytest.mark.parametrize(
     "body",
     [

@@ -54,6 +54,13 @@ def parse_line(node_id: str, line: bytes) -> tuple[str, str, Any]:
         parsed = orjson.loads(line)
     except orjson.JSONDecodeError:
         parsed = _first_json_value(line)
+        if parsed is _UNRELAYABLE:
+            raise NodeOutputError(
+                f"Node {node_id} printed a line to STDOUT that glome cannot relay: it holds an "
+                "integer beyond 64 bits or a lone UTF-16 surrogate (Maelstrom's JSON library "
+                "would pass these on; glome's cannot re-encode them):\n"
+                + line.decode("utf-8", "replace")[:4096]
+            ) from None
         if parsed is _INVALID:
             text = line.decode("utf-8", "replace")
             raise NodeOutputError(
@@ -79,6 +86,7 @@ def parse_line(node_id: str, line: bytes) -> tuple[str, str, Any]:
 
 
 _INVALID = object()
+_UNRELAYABLE = object()
 
 
 def _first_json_value(line: bytes) -> Any:
@@ -86,9 +94,13 @@ def _first_json_value(line: bytes) -> Any:
     try:
         text = line.decode("utf-8").lstrip()
         value, _ = json.JSONDecoder().raw_decode(text)
-        return value
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # nesting past ~1000 levels
         return _INVALID
+    try:
+        orjson.dumps(value)  # the router re-encodes every body it delivers
+    except (TypeError, orjson.JSONEncodeError):
+        return _UNRELAYABLE
+    return value
 
 
 def envelope_violation(parsed: Any) -> str | None:
