@@ -5,7 +5,7 @@
 second in Maelstrom's run (290.6 msgs/op). Prints how late deliveries were
 against when they were due (p50, p99, max), the msgs-per-op next to
 Maelstrom's figure, and how long the run took beyond time limit + the 10 s
-recovery wait. Lateness depends on the machine: the load average is printed
+recovery wait and the analysis. Lateness depends on the machine: the load average is printed
 with the figures, since other processes competing for the CPU delay the
 bench's loop.
 
@@ -66,6 +66,8 @@ def run_once(time_limit: int, pure: bool) -> dict:
         "lateness": results["glome"]["lateness"],
         "msgs-per-op": results["net"]["servers"]["msgs-per-op"],
         "messages": results["glome"]["messages"],
+        "analysis": results["glome"]["analysis-s"],
+        "scheduling": results["glome"]["scheduling"],
         "valid": results["valid?"],
     }
 
@@ -79,14 +81,15 @@ def main() -> None:
     for _ in range(args.runs):
         figures = run_once(args.time_limit, args.pure)
         late = figures["lateness"]
-        overhead = figures["wall"] - args.time_limit - RECOVERY_S
+        overhead = figures["wall"] - args.time_limit - RECOVERY_S - figures["analysis"]
         print(
             f"lateness p50 {late['p50-ms']:.2f} ms, p99 {late['p99-ms']:.2f} ms, "
             f"max {late['max-ms']:.2f} ms over {late['deliveries']} deliveries; "
             f"{figures['messages'] / (args.time_limit + RECOVERY_S):.0f} msgs/s on average; "
             f"servers msgs-per-op {figures['msgs-per-op']:.1f} "
             f"(Maelstrom {MAELSTROM_MSGS_PER_OP}); "
-            f"wall {figures['wall']:.1f} s = time limit + recovery + {overhead:.1f} s; "
+            f"wall {figures['wall']:.1f} s = time limit + recovery + analysis "
+            f"({figures['analysis']:.1f} s) + {overhead:.1f} s; loop {figures['scheduling']}; "
             f"valid? {figures['valid']}; load average before {figures['load']:.2f}"
         )
 
