@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from support.glome_command import run_glome
+
 
 @pytest.fixture
 def script(tmp_path: Path) -> Callable[[str, str], Path]:
@@ -28,12 +30,6 @@ def glome(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run ``glome ARGS`` in tmp_path (its store/ lands there), output not a terminal."""
 
     def run(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "glome", *args],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return run_glome(tmp_path, *args, timeout=timeout)
 
     return run

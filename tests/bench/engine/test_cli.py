@@ -15,19 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from support.glome_command import run_glome as glome
+
 NODES = Path(__file__).resolve().parent.parent / "nodes"
 ECHO = str(NODES / "echo_node.py")
 FLOOD = str(NODES / "flood_broadcast.py")
-
-
-def glome(cwd: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "glome", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def echo_test(cwd: Path, *args: str) -> subprocess.CompletedProcess:
