@@ -286,16 +286,14 @@ class NodeProcess:
         if not dues:
             return
         self.net.router.record_written(dues, monotonic_ns())
-        if self._stdin_queue:  # the pipe is full: this waits its turn behind the rest
-            if self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT:
-                self._discard(len(dues), len(data))
-                return
-            self._stdin_queue.append(data)
-            self.stdin_backlog += len(data)
+        pipe_full = bool(self._stdin_queue)  # then this waits its turn behind the rest
+        if pipe_full and self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT:
+            self._discard(len(dues), len(data))
             return
         self._stdin_queue.append(data)
         self.stdin_backlog += len(data)
-        self._write_queued()
+        if not pipe_full:
+            self._write_queued()
 
     def _discard(self, messages: int, size: int) -> None:
         first = not self.discarded_messages
