@@ -18,7 +18,9 @@ no node outlived the run), then echoes -- except as one flag says:
 ``--late-echo N``         answer the Nth echo 5.5 s late, after the client gave up
 ``--unknown-after N``     after N echoes, send a message to node n99
 ``--big-to NODE``         with every echo, send NODE a message of 1 to 4 MB (on one
-                          line); a node that gets one checks it and logs ``big ok``
+                          line) and answer the echo only once NODE acknowledges it;
+                          a node that gets one checks it, logs ``big ok`` and
+                          acknowledges
 """
 
 import hashlib
@@ -50,6 +52,7 @@ class Node:
         self.node_id = ""
         self.echoes = 0
         self.timers: list[tuple[float, bytes]] = []  # (when, line) printed later
+        self.held: dict[int, tuple[str, dict]] = {}  # big id -> echo reply awaiting its ack
 
     def emit(self, dest: str, body: dict, times: int = 1) -> None:
         """Print the message ``times`` times, in one write: both halves of a twin reply
@@ -72,6 +75,9 @@ class Node:
             data = body["data"].encode()
             verdict = "ok" if hashlib.sha256(data).hexdigest() == body["sha"] else "CORRUPT"
             print(f"big {verdict} {len(data)}", file=sys.stderr, flush=True)
+            self.emit(message["src"], {"type": "big_ok", "big_id": body["big_id"]})
+        elif kind == "big_ok":
+            self.emit(*self.held.pop(body["big_id"]))
         self.out.flush()
 
     def on_init(self, message: dict) -> None:
@@ -101,6 +107,10 @@ class Node:
         if self.echoes == count_flag("--hang-after"):
             hang()
         reply = {"type": "echo_ok", "echo": body["echo"], "in_reply_to": body["msg_id"]}
+        big_to = flag("--big-to")
+        if big_to is not None and big_to != self.node_id:
+            self.send_big(big_to, (message["src"], reply))
+            return
         if self.echoes == count_flag("--late-echo"):
             self.emit_later(LATE_ECHO_S, message["src"], reply)
             return
@@ -112,12 +122,15 @@ class Node:
             self.out.write(b"this line is not JSON\n")
         if self.echoes == count_flag("--unknown-after"):
             self.emit("n99", {"type": "gossip"})
-        big_to = flag("--big-to")
-        if big_to is not None and big_to != self.node_id:
-            size = (1 + self.echoes % 4) * 1_000_000 + self.echoes
-            data = (str(self.echoes) * size)[:size]
-            sha = hashlib.sha256(data.encode()).hexdigest()
-            self.emit(big_to, {"type": "big", "data": data, "sha": sha})
+
+    def send_big(self, dest: str, held_reply: tuple[str, dict]) -> None:
+        """Send ``dest`` one big line; the echo reply waits for its acknowledgement, so
+        an answered echo proves the big line arrived and was checked."""
+        size = (1 + self.echoes % 4) * 1_000_000 + self.echoes
+        data = (str(self.echoes) * size)[:size]
+        sha = hashlib.sha256(data.encode()).hexdigest()
+        self.held[self.echoes] = held_reply
+        self.emit(dest, {"type": "big", "big_id": self.echoes, "data": data, "sha": sha})
 
     def fire_timers(self) -> None:
         now = time.monotonic()
