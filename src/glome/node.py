@@ -25,6 +25,8 @@ await it, or ``add_done_callback``), ``node.every(seconds, fn)`` and
 ``node.after(seconds, fn)`` (timers counted from init; ``fn`` may be ``async``;
 both return a ``Timer`` with ``cancel()``), ``node.spawn(coro)``,
 ``node.sleep(seconds)``, ``node.gather(*futures)`` and ``node.log(text, level)``.
+``field(msg, key, kind)`` reads a request's body field, answering a missing or
+mistyped one as malformed (12) rather than as a crash.
 
 The loop polls the raw file descriptors: each wake-up reads whatever stdin
 holds, hands it to the core (``glome._fast.node``, compiled when built), fires
@@ -243,6 +245,18 @@ def envelope_problem(msg: Any) -> str | None:
     if "msg_id" in body and (not isinstance(msg_id, int) or isinstance(msg_id, bool)):
         return "'body.msg_id' must be an integer"
     return None
+
+
+def field(msg: Message, key: str, kind: type | tuple[type, ...] = object) -> Any:
+    """``msg["body"][key]``, checked: a request without it, or with a value that is not
+    a ``kind``, is the sender's mistake, answered as malformed (12) and not as a crash."""
+    body = msg["body"]
+    if key not in body:
+        raise MalformedRequest(f"a {body.get('type')!r} request needs {key!r}")
+    value = body[key]
+    if not isinstance(value, kind):
+        raise MalformedRequest(f"{key!r} of a {body.get('type')!r} request: {_show(value)}")
+    return value
 
 
 class Node:

@@ -51,6 +51,30 @@ def test_generate_reply_conforms(spawn):
     assert body["id"].startswith("n1.")
 
 
+@pytest.mark.parametrize(
+    ("program", "args", "request_body", "named"),
+    [
+        ("glome-echo", (), {"type": "echo"}, "'echo'"),
+        ("glome-kafka", (), {"type": "send", "msg": 1}, "'key'"),
+        ("glome-kafka", (), {"type": "send", "key": 5, "msg": 1}, "'key'"),
+        ("glome-kafka", (), {"type": "poll", "offsets": [1]}, "'offsets'"),
+        ("glome-kafka", ("kv",), {"type": "list_committed_offsets"}, "'keys'"),
+    ],
+)
+def test_a_missing_or_mistyped_field_is_malformed_not_a_crash(
+    spawn, program, args, request_body, named
+):
+    """The sender's mistake gets 12 (malformed) naming the field; 13 (crash) and a
+    traceback are for the node's own failures."""
+    node = spawn(program, *args)
+    node.init()
+    body = node.request("c1", {**request_body, "msg_id": 2})
+    assert body["type"] == "error" and body["code"] == protocol.MALFORMED_REQUEST, body
+    assert named in body["text"]
+    node.close()
+    assert "Traceback" not in node.stderr()
+
+
 def test_unknown_type_is_not_supported(spawn):
     node = spawn("glome-echo")
     node.init()

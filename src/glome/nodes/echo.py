@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from glome.node import Message, Node
+from glome.node import Message, Node, field
 
 
 def build() -> Node:
@@ -10,7 +10,7 @@ def build() -> Node:
 
     @node.on("echo")
     def echo(msg: Message) -> dict[str, object]:
-        return {"type": "echo_ok", "echo": msg["body"]["echo"]}
+        return {"type": "echo_ok", "echo": field(msg, "echo")}
 
     return node
 

@@ -48,7 +48,7 @@ from typing import Any
 from glome.errors import PreconditionFailed, RPCError, Timeout
 from glome.kv import KV as KVStore
 from glome.kv import LIN_KV
-from glome.node import Future, Message, Node
+from glome.node import Future, Message, Node, field
 
 FAST = "fast"
 KV = "kv"
@@ -357,30 +357,30 @@ def build_kv() -> Node:
 
     @node.on("send")
     async def send(msg: Message) -> dict[str, Any]:
-        body = msg["body"]
-        return {"type": "send_ok", "offset": await log.send(body["key"], body["msg"])}
+        offset = await log.send(field(msg, "key", str), field(msg, "msg"))
+        return {"type": "send_ok", "offset": offset}
 
     @node.on("owner_send")
     async def owner_send(msg: Message) -> dict[str, Any]:
-        body = msg["body"]
-        return {"type": "owner_send_ok", "offset": await log.send(body["key"], body["msg"])}
+        offset = await log.send(field(msg, "key", str), field(msg, "msg"))
+        return {"type": "owner_send_ok", "offset": offset}
 
     @node.on("poll")
     async def poll(msg: Message) -> dict[str, Any]:
-        return {"type": "poll_ok", "msgs": await log.poll(msg["body"]["offsets"])}
+        return {"type": "poll_ok", "msgs": await log.poll(field(msg, "offsets", dict))}
 
     @node.on("owner_poll")
     def owner_poll(msg: Message) -> dict[str, Any]:
-        return {"type": "owner_poll_ok", "msgs": log.local_poll(msg["body"]["offsets"])}
+        return {"type": "owner_poll_ok", "msgs": log.local_poll(field(msg, "offsets", dict))}
 
     @node.on("commit_offsets")
     def commit_offsets(msg: Message) -> dict[str, Any]:
-        log.commit(msg["body"]["offsets"])
+        log.commit(field(msg, "offsets", dict))
         return {"type": "commit_offsets_ok"}
 
     @node.on("list_committed_offsets")
     async def list_committed_offsets(msg: Message) -> dict[str, Any]:
-        offsets = await log.committed(msg["body"]["keys"])
+        offsets = await log.committed(field(msg, "keys", list))
         return {"type": "list_committed_offsets_ok", "offsets": offsets}
 
     return node
@@ -397,21 +397,23 @@ def build(mode: str = FAST) -> Node:
 
     @node.on("send")
     def send(msg: Message) -> dict[str, Any]:
-        body = msg["body"]
-        return {"type": "send_ok", "offset": log.send(body["key"], body["msg"])}
+        return {"type": "send_ok", "offset": log.send(field(msg, "key", str), field(msg, "msg"))}
 
     @node.on("poll")
     def poll(msg: Message) -> dict[str, Any]:
-        return {"type": "poll_ok", "msgs": log.poll(msg["body"]["offsets"])}
+        return {"type": "poll_ok", "msgs": log.poll(field(msg, "offsets", dict))}
 
     @node.on("commit_offsets")
     def commit_offsets(msg: Message) -> dict[str, Any]:
-        log.commit(msg["body"]["offsets"])
+        log.commit(field(msg, "offsets", dict))
         return {"type": "commit_offsets_ok"}
 
     @node.on("list_committed_offsets")
     def list_committed_offsets(msg: Message) -> dict[str, Any]:
-        return {"type": "list_committed_offsets_ok", "offsets": log.committed(msg["body"]["keys"])}
+        return {
+            "type": "list_committed_offsets_ok",
+            "offsets": log.committed(field(msg, "keys", list)),
+        }
 
     @node.on("gossip")
     def gossip(msg: Message) -> None:
