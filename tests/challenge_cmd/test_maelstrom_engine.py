@@ -54,9 +54,12 @@ def test_6c_really_turns_partitions_on() -> None:
 
 def test_own_node_and_time_limit_override(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
+    node = tmp_path / "my-node"
+    node.write_text("#!/bin/sh\n")
+    node.chmod(0o755)
     (job,) = plan(["3e"], binary="./my-node", time_limit=3)
     command = maelstrom_command("maelstrom", job)
-    assert command[command.index("--bin") + 1] == str(tmp_path / "my-node")
+    assert command[command.index("--bin") + 1] == str(node.resolve())
     assert command[command.index("--time-limit") + 1] == "3"
     assert "frugal" not in command  # glome's profile is for glome's node only
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from glome.bench import edn
+from glome.bench.runner import resolve_bin
 from glome.challenge.engines import Show, latest_run, new_run_folder
 from glome.challenge.judging import Row, judge
 from glome.challenge.plan import Job
@@ -48,19 +49,11 @@ def find_maelstrom(given: str | None) -> str:
     return os.path.abspath(found)
 
 
-def node_path(binary: str) -> str:
-    """The node's absolute path: a file as given, else a command found on PATH."""
-    if os.path.isfile(binary):
-        return os.path.abspath(binary)
-    found = shutil.which(binary)
-    return os.path.abspath(found) if found else os.path.abspath(binary)
-
-
 def maelstrom_command(maelstrom: str, job: Job) -> list[str]:
     """``maelstrom test`` with the job's flags and the node's absolute path."""
     argv = job.test_args()
     position = argv.index("--bin") + 1
-    argv[position] = node_path(argv[position])
+    argv[position] = resolve_bin(argv[position])  # maelstrom runs from its own folder
     return [maelstrom, "test", *argv]
 
 
