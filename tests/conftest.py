@@ -14,24 +14,13 @@ from typing import Any
 
 import pytest
 
-from glome import _fast
-
-REQUIRE_COMPILED = os.environ.get("GLOME_REQUIRE_EXTENSIONS") == "1"
-
-
-def _compiled_missing() -> list[str]:
-    return [f"{name}: {why}" for name, why in _fast.compiled_status().items() if why != "compiled"]
+from support.compiled import require_compiled
 
 
 @pytest.fixture(params=["compiled", "pure"])
 def backend(request: pytest.FixtureRequest) -> str:
     if request.param == "compiled":
-        missing = _compiled_missing()
-        if missing:
-            message = "compiled core unavailable: " + "; ".join(missing)
-            if REQUIRE_COMPILED:
-                pytest.fail(message)
-            pytest.skip(message)
+        require_compiled()
     return request.param
 
 

@@ -12,6 +12,7 @@ from glome._fast import load_compiled, load_pure
 from glome.bench.checkers.linear.prepare import KeyProblem, split_by_key
 from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import Op
+from support.compiled import require_compiled
 
 from .histories import build, read
 from .test_against_brute_force import arbitrary_histories
@@ -35,9 +36,14 @@ def assert_same(ops: list[Op], config_limit: int = 10**9) -> None:
 
 
 @pytest.fixture
-def compiled(backend: str) -> None:
-    if backend == "pure":
-        pytest.skip("compares the compiled backend with the pure one")
+def search_backend() -> None:
+    """These tests call both backends side by side: the directory's per-backend
+    parametrization (conftest.py) would only run each of them twice."""
+
+
+@pytest.fixture
+def compiled() -> None:
+    require_compiled()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=BOTH)
