@@ -252,10 +252,10 @@ def field(msg: Message, key: str, kind: type | tuple[type, ...] = object) -> Any
     a ``kind``, is the sender's mistake, answered as malformed (12) and not as a crash."""
     body = msg["body"]
     if key not in body:
-        raise MalformedRequest(f"a {body.get('type')!r} request needs {key!r}")
+        raise MalformedRequest(f"{body.get('type')!r} requests need {key!r}")
     value = body[key]
     if not isinstance(value, kind):
-        raise MalformedRequest(f"{key!r} of a {body.get('type')!r} request: {_show(value)}")
+        raise MalformedRequest(f"{key!r} of {body.get('type')!r} cannot be {_show(value)}")
     return value
 
 
