@@ -61,12 +61,18 @@ import select
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from functools import partial
 from typing import Any, TypeVar
 
+from glome import simulation
 from glome._fast import load
 from glome.errors import Crash, MalformedRequest, NotSupported, RPCError, Timeout, error_from_body
+
+#: under ``glome test --sim``, this process's virtual clock (docs/simulation.md); it
+#: is installed before anything below reads the time or draws a random number
+SIM_CLOCK = simulation.install() if simulation.requested() else None
 
 _core = load("node")
 
@@ -511,13 +517,13 @@ class Node:
         unstarted, self._unstarted_timers = self._unstarted_timers, []
         for timer in unstarted:
             self._schedule(timer)
-        self.reply(msg, {"type": "init_ok"})
+        self.reply(msg, _init_ok())
 
     def _init_again(self, msg: Message, node_id: str, node_ids: list[str]) -> None:
         """Maelstrom inits once: a repeat is acknowledged, never run again, so init hooks
         do not start their timers once more (without bound) or reset the node's state."""
         if (node_id, node_ids) == (self.id, self.ids):
-            self.reply(msg, {"type": "init_ok"})
+            self.reply(msg, _init_ok())
             return
         self._reject(msg, f"already initialised as {self.id!r} of {_show(self.ids)}")
 
@@ -583,6 +589,8 @@ class Node:
 
     def run(self, stdin: int = 0, stdout: int = 1) -> int:
         """Serve until end of input; return the exit status (0)."""
+        if SIM_CLOCK is not None:
+            return self._run_simulated(SIM_CLOCK, stdin, stdout)
         core = self._core
         poller = select.poll()
         poller.register(stdin, select.POLLIN)
@@ -633,10 +641,74 @@ class Node:
             sys.stdout = python_stdout
             os.set_blocking(stdout, was_blocking)
 
+    def _run_simulated(self, clock: simulation.VirtualClock, stdin: int, stdout: int) -> int:
+        """Serve in lock-step with ``glome test --sim`` (docs/simulation.md): take a step's
+        messages, handle them and every timer due at its time, write what that sent and
+        report the next timer. Handling takes no virtual time; ``time.sleep`` does."""
+        steps = simulation.StepReader(stdin, READ_SIZE)
+        inputs: deque[bytes] = deque()
+
+        def sleep_until(until: int) -> None:
+            _write_all(stdout, self._core.take_output() + simulation.sleep_line(until))
+            step = steps.next_step()
+            if step is None:  # the bench is gone; the main loop sees the end of input next
+                clock.now_ns = until
+                return
+            clock.now_ns = step[1]
+            inputs.append(step[0])
+
+        python_stdout, sys.stdout = sys.stdout, sys.stderr
+        clock.sleeper = sleep_until
+        try:
+            while True:
+                step = steps.next_step()
+                if step is None:
+                    self._core.feed(steps.leftover())
+                    self._core.finish()
+                    _write_all(stdout, self._core.take_output())
+                    return 0
+                clock.now_ns = step[1]
+                inputs.append(step[0])
+                while True:
+                    while inputs:
+                        self._core.feed(inputs.popleft())
+                    if not (self._timers and self._timers[0][0] <= clock.monotonic()):
+                        break
+                    self._fire_due_timers()
+                report = simulation.idle_line(self._next_timer_ns())
+                _write_all(stdout, self._core.take_output() + report)
+        except BrokenPipeError:
+            return 0
+        finally:
+            clock.sleeper = None
+            sys.stdout = python_stdout
+
+    def _next_timer_ns(self) -> int | None:
+        """When the earliest live timer is due, in virtual ns (cancelled ones are dropped)."""
+        timers = self._timers
+        while timers and timers[0][2].cancelled:
+            heapq.heappop(timers)
+            self._cancelled_timers = max(0, self._cancelled_timers - 1)
+        return simulation.seconds_to_ns(timers[0][0]) if timers else None
+
     def _drain(self, stdout: int) -> None:
         """Write everything still buffered, waiting for the reader as long as it takes."""
         while self._core.flush(stdout):
             select.select([], [stdout], [])
+
+
+def _init_ok() -> Body:
+    """init_ok; under --sim it announces the simulation protocol (docs/simulation.md)."""
+    if SIM_CLOCK is None:
+        return {"type": "init_ok"}
+    return {"type": "init_ok", simulation.KEY: simulation.VERSION}
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a blocking ``fd``."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _widen_pipe(fd: int) -> None:

@@ -21,6 +21,7 @@ from glome.bench import options as cli_options
 from glome.bench import results
 from glome.bench.process import NodeCrashed
 from glome.bench.runner import Interrupted, Outcome, SignalGuard, TestAborted, analyze, run
+from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload, create
 
 BAD_ARGUMENTS = 254
@@ -58,10 +59,10 @@ def test_main(argv: list[str], console: TextIO = sys.stdout) -> int:
 def _run_once(options: cli_options.TestOptions, console: TextIO, guard: SignalGuard) -> int:
     try:
         outcome = run(options, console, guard=guard)
-    except UnsupportedWorkload as error:
+    except (UnsupportedWorkload, SimulationRefused) as error:
         print(str(error), file=sys.stderr)
         return BAD_ARGUMENTS
-    except (TestAborted, NodeCrashed) as error:
+    except (TestAborted, NodeCrashed, SimulationError) as error:
         print(f"\nTest aborted: {error}", file=sys.stderr, flush=True)
         return CRASHED
     except Exception:

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from glome.bench.history import FAIL, INFO, Op
-from glome.bench.loop import Future, Loop, monotonic_ns
+from glome.bench.loop import Future, Loop
 from glome.bench.net import Message, Network
 from glome.protocol import RESPONSE_SCHEMAS, ResponseSchema, error_code, response_violation
 
@@ -120,7 +120,7 @@ class Client:
         self._waiting = (msg_id, reply)
         self.net.send(self.id, dest, request)
         timer = self.loop.call_at(
-            monotonic_ns() + int(timeout_s * 1e9), lambda: self._time_out(msg_id, reply)
+            self.loop.now() + int(timeout_s * 1e9), lambda: self._time_out(msg_id, reply)
         )
         self.net.set_open(self.id, True)
         answer = await reply

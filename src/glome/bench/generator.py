@@ -17,7 +17,7 @@ from typing import Any
 
 from glome.bench.client import Client, indeterminate
 from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
-from glome.bench.loop import Future, Loop, gather, monotonic_ns, sleep_until, spawn
+from glome.bench.loop import Future, Loop, gather, sleep_until, spawn
 from glome.bench.nemesis import START, STOP, PartitionNemesis
 from glome.bench.workloads import Workload
 
@@ -28,14 +28,15 @@ RECOVERY_S = 10
 class History:
     """The test's history: ops get a dense index and ns since the test start."""
 
-    def __init__(self, start_ns: int) -> None:
-        self.start_ns = start_ns
+    def __init__(self, clock: Callable[[], int]) -> None:
+        self.clock = clock
+        self.start_ns = clock()
         self.ops: list[Op] = []
         self.counts = {OK: 0, "fail": 0, INFO: 0}
 
     def append(self, op: Op) -> Op:
         op["index"] = len(self.ops)
-        op["time"] = monotonic_ns() - self.start_ns
+        op["time"] = self.clock() - self.start_ns
         self.ops.append(op)
         if op["process"] != NEMESIS and op["type"] in self.counts:
             self.counts[op["type"]] += 1
@@ -161,7 +162,7 @@ class Scheduler:
 
     # -- phases -----------------------------------------------------------
     async def run(self) -> None:
-        start = monotonic_ns()
+        start = self.loop.now()
         cutoff = start + self.time_limit_ns
         self.phase = "main"
         tasks = [spawn(self.loop, self._main_phase(start, cutoff))]
@@ -189,7 +190,7 @@ class Scheduler:
             # Jepsen's stagger: the op's time is its scheduled time, or when a
             # worker freed up if none was free then; the next one follows it by
             # uniform [0, 2/rate). Loop wake-up delays do not slow the schedule.
-            op_time = monotonic_ns() if waited else next_time
+            op_time = self.loop.now() if waited else next_time
             if op_time >= cutoff:
                 return
             self._start(worker, self.workload.next_op(worker.thread))
@@ -205,7 +206,7 @@ class Scheduler:
             timer = self.loop.call_at(cutoff, lambda freed=freed: freed.set_result(None))
             await freed
             timer.cancel()
-            if monotonic_ns() >= cutoff:
+            if self.loop.now() >= cutoff:
                 return None
 
     async def _nemesis_phase(self, start: int, cutoff: int) -> None:
@@ -216,7 +217,7 @@ class Scheduler:
             if next_time >= cutoff:
                 return
             await sleep_until(self.loop, next_time)
-            now = monotonic_ns()
+            now = self.loop.now()
             if starting:
                 self._nemesis_op(START, self.nemesis.choose_spec())
             else:
@@ -237,10 +238,10 @@ class Scheduler:
             self._nemesis_op(STOP, None)
         self.log("Waiting for recovery...")
         self.phase = "recovery"
-        await sleep_until(self.loop, monotonic_ns() + RECOVERY_S * SECOND)
+        await sleep_until(self.loop, self.loop.now() + RECOVERY_S * SECOND)
         self.phase = "final"
         timeout_s = self.workload.final_phase_timeout_s
-        cutoff = None if timeout_s is None else monotonic_ns() + int(timeout_s * SECOND)
+        cutoff = None if timeout_s is None else self.loop.now() + int(timeout_s * SECOND)
         streams = [spawn(self.loop, self._final_ops(worker, cutoff)) for worker in self.workers]
         await gather(self.loop, streams)
         await self._all_idle()
@@ -251,8 +252,8 @@ class Scheduler:
         while True:
             delay_s = self.workload.final_delay(worker.thread)
             if delay_s > 0:
-                await sleep_until(self.loop, monotonic_ns() + int(delay_s * SECOND))
-            if cutoff is not None and monotonic_ns() >= cutoff:
+                await sleep_until(self.loop, self.loop.now() + int(delay_s * SECOND))
+            if cutoff is not None and self.loop.now() >= cutoff:
                 return
             op = self.workload.final_op(worker.thread)
             if op is None:

@@ -77,6 +77,10 @@ class Loop:
         self._failure: BaseException | None = None
 
     # -- scheduling -------------------------------------------------------
+    def now(self) -> int:
+        """The loop's time in ns: the machine's monotonic clock here, virtual under --sim."""
+        return monotonic_ns()
+
     def call_at(self, when_ns: int, callback: Callback) -> Timer:
         timer = Timer(when_ns, callback)
         heapq.heappush(self._timers, (when_ns, next(self._sequence), timer))
@@ -141,20 +145,25 @@ class Loop:
     def _tick(self) -> None:
         timers = self._timers
         for key, mask in self._selector.select(self._timeout()):
-            handlers = key.data
-            if mask & selectors.EVENT_READ and selectors.EVENT_READ in handlers:
-                handlers[selectors.EVENT_READ]()
-            if mask & selectors.EVENT_WRITE and selectors.EVENT_WRITE in handlers:
-                handlers[selectors.EVENT_WRITE]()
+            self._handle(key, mask)
             # Deadlines that came due while reading are served before the next pipe.
             if timers and timers[0][0] <= monotonic_ns():
                 self._run_due()
         self._run_due()
 
+    @staticmethod
+    def _handle(key: selectors.SelectorKey, mask: int) -> None:
+        """Call the reader and/or writer of a file descriptor the selector found ready."""
+        handlers = key.data
+        if mask & selectors.EVENT_READ and selectors.EVENT_READ in handlers:
+            handlers[selectors.EVENT_READ]()
+        if mask & selectors.EVENT_WRITE and selectors.EVENT_WRITE in handlers:
+            handlers[selectors.EVENT_WRITE]()
+
     def _run_due(self) -> None:
         """Run due timers and ready callbacks, then the tick hooks (write batching)."""
         timers = self._timers
-        now = monotonic_ns()
+        now = self.now()
         while timers and timers[0][0] <= now:
             callback = heapq.heappop(timers)[2].callback
             if callback is not None:
@@ -269,7 +278,7 @@ def spawn(loop: Loop, coroutine: Coroutine[Future, Any, Any]) -> Task:
 
 def sleep_until(loop: Loop, when_ns: int) -> Future:
     future = Future(loop)
-    if when_ns <= monotonic_ns():
+    if when_ns <= loop.now():
         future.set_result(None)
     else:
         loop.call_at(when_ns, future.set_result)

@@ -79,6 +79,8 @@ class TestOptions:
     logging_json: bool = False
     seed: int = 0
     seed_given: bool = False
+    sim: bool = False
+    sim_step_timeout: float = 10.0
     help: bool = False
     argv: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -356,6 +358,16 @@ TEST_SPECS: tuple[Spec, ...] = (
         lambda s: s is not None and 0 <= s <= MAX_SEED,
         f"must be an integer from 0 to {MAX_SEED}",
     ),
+    Spec("sim", "--sim"),
+    Spec(
+        "sim_step_timeout",
+        "--sim-step-timeout",
+        None,
+        "SECONDS",
+        parse_double,
+        _positive,
+        "Must be positive",
+    ),
 )
 
 ANALYZE_SPECS: tuple[Spec, ...] = (
@@ -614,6 +626,8 @@ OPTION_HELP: dict[str, str] = {
     "--no-ssh": "accepted and ignored",
     "--ssh-private-key": "accepted and ignored",
     "--seed": "seed for every random choice, to repeat a run (default: random, recorded)",
+    "--sim": "run on a virtual clock: fast, and the same seed gives the same history",
+    "--sim-step-timeout": "wall seconds a node may take over one step under --sim (default 10)",
     "--test": "stored test: an index (-1 is the newest) or a directory (default -1)",
 }
 

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import orjson
 
-from glome.bench.loop import Loop, monotonic_ns
+from glome.bench.loop import Loop
 from glome.bench.net import NetError, Network
 
 RING = 32  # lines of stdout/stderr kept for crash reports
@@ -175,6 +175,9 @@ class LineBuffer:
 class NodeProcess:
     """One node binary and its three pipes."""
 
+    #: run the node as a batch task, so that waking it never preempts the bench's loop
+    batch_scheduling = True
+
     def __init__(
         self,
         node_id: str,
@@ -187,8 +190,11 @@ class NodeProcess:
         on_exit: Callable[[NodeProcess], None],
         echo_stderr: Callable[[str], None] | None = None,
         on_overflow: Callable[[NodeProcess], None] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """``env``: the node's environment (None: the bench's own)."""
         self.node_id = node_id
+        self.env = env
         self.argv = argv
         self.cwd = cwd
         self.log_path = log_path
@@ -226,8 +232,10 @@ class NodeProcess:
             cwd=self.cwd,
             start_new_session=True,  # own process group: killpg reaches its children too
             bufsize=0,
+            env=self.env,
         )
-        _yield_to_bench(self.proc.pid)
+        if self.batch_scheduling:
+            _yield_to_bench(self.proc.pid)
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stdout.fileno(), self._read_stdout)  # type: ignore[union-attr]
@@ -271,7 +279,7 @@ class NodeProcess:
         stderr = deque(self.stderr_tail, maxlen=RING)
         for tail, buffer in ((stdout, self._stdout_lines), (stderr, self._stderr_lines)):
             if buffer.size:
-                _keep_tail(tail, [buffer.unfinished()])
+                keep_tail(tail, [buffer.unfinished()])
         return (
             f"Node {self.node_id} crashed with exit status {status}. Before crashing, it wrote "
             f"to STDOUT:\n\n{lines(stdout)}\n\nAnd to STDERR:\n\n"
@@ -285,7 +293,7 @@ class NodeProcess:
         data, dues = self.net.drain(self.node_id)
         if not dues:
             return
-        self.net.router.record_written(dues, monotonic_ns())
+        self.net.router.record_written(dues, self.loop.now())
         pipe_full = bool(self._stdin_queue)  # then this waits its turn behind the rest
         if pipe_full and self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT:
             self._discard(len(dues), len(data))
@@ -352,7 +360,7 @@ class NodeProcess:
             self._on_exit(self)
             return
         lines = self._stdout_lines.feed(data)
-        _keep_tail(self.stdout_tail, lines)
+        keep_tail(self.stdout_tail, lines)
         self._route(lines)
         if self._stdout_lines.size > MAX_LINE_BYTES and self.poisoned is None:
             self._refuse_endless_line()
@@ -419,13 +427,13 @@ class NodeProcess:
         lines = self._stderr_lines.feed(data)
         if self._stderr_lines.size > MAX_LINE_BYTES:  # the log has it all; the ring, enough
             lines.append(self._stderr_lines.take_unfinished())
-        _keep_tail(self.stderr_tail, lines)
+        keep_tail(self.stderr_tail, lines)
         for line in lines:
             if self._echo_stderr is not None:
                 self._echo_stderr(f"{self.node_id} stderr: {line.decode('utf-8', 'replace')}")
 
 
-def _keep_tail(tail: deque[bytes], lines: list[bytes]) -> None:
+def keep_tail(tail: deque[bytes], lines: list[bytes]) -> None:
     """Add the last lines to a crash-report ring, each cut to TAIL_LINE_BYTES."""
     for line in lines[-RING:]:
         if len(line) > TAIL_LINE_BYTES:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol, TextIO
 
-from glome.bench.loop import Loop, monotonic_ns
+from glome.bench.loop import Loop
 
 REDRAW_NS = 250_000_000
 
@@ -53,7 +53,7 @@ class Progress:
         self.history = history
         self.net = net
         self.scheduler = scheduler
-        self.started = monotonic_ns()
+        self.started = loop.now()
         self.running = True
         self.width = 0
         self.watcher = _watcher
@@ -71,7 +71,7 @@ class Progress:
         return progress
 
     def line(self) -> str:
-        elapsed = (monotonic_ns() - self.started) / 1e9
+        elapsed = (self.loop.now() - self.started) / 1e9
         counts = self.history.counts
         nemesis = self.scheduler.nemesis
         partition = (nemesis.active or "none") if nemesis is not None else "off"
@@ -91,7 +91,7 @@ class Progress:
             self.console.write("\r" + text.ljust(self.width))
             self.console.flush()
             self.width = len(text)
-        self.loop.call_at(monotonic_ns() + REDRAW_NS, self._tick)
+        self.loop.call_at(self.loop.now() + REDRAW_NS, self._tick)
 
     def clear(self) -> None:
         if self.width:

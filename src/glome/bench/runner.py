@@ -26,19 +26,20 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from glome import _fast
+from glome import _fast, simulation
 from glome.bench import results as store_results
 from glome.bench.checkers import availability, compose, exceptions, perf, stats, timeline
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
-from glome.bench.loop import Loop, delivery_priority, gather, monotonic_ns, spawn
+from glome.bench.loop import Loop, delivery_priority, gather, spawn
 from glome.bench.nemesis import PartitionNemesis
 from glome.bench.net import JOURNAL_FILE, Journal, Latency, Network
 from glome.bench.process import NodeCrashed, NodeProcess
 from glome.bench.progress import Progress
 from glome.bench.services import start_services
+from glome.bench.simulation import SimulatedNode, VirtualLoop, announces, refusal
 from glome.bench.workloads import Workload, create
 
 INIT_TIMEOUT_S = 10.0
@@ -157,7 +158,11 @@ class Run:
         self.options = options
         self.console = console
         self.store_root = store_root
-        self.loop = Loop()
+        #: the run's clock: real time, or virtual under --sim (docs/simulation.md)
+        self.clock = "virtual" if options.sim else "real"
+        self.loop: Loop = VirtualLoop(options.sim_step_timeout) if options.sim else Loop()
+        #: nodes whose timers asked for a step (virtual time only), in the order asked
+        self._woken: dict[str, None] = {}
         self.nodes: list[NodeProcess] = []
         self.nodes_by_id: dict[str, NodeProcess] = {}
         self.poisoned: list[dict[str, str]] = []
@@ -178,11 +183,12 @@ class Run:
 
     # -- the run ----------------------------------------------------------
     def execute(self) -> Outcome:
-        history = History(monotonic_ns())
+        history = History(self.loop.now)
         try:
             workload = create(
                 self.options.workload, self.options, seeded(self.options.seed, "workload")
             )
+            workload.clock = self.loop.now
             self._run(workload, history)
             self.analysing = True
             return self._analyze(workload, history.ops)
@@ -201,15 +207,20 @@ class Run:
             log=self.say,
             log_send=options.log_net_send,
             log_recv=options.log_net_recv,
-            after_release=self._flush_nodes,
+            # virtual time: the loop's clock, and pipes written once per step
+            clock=self.loop.now if options.sim else None,
+            after_release=None if options.sim else self._flush_nodes,
         )
         self.journal = journal  # from here on, the teardown has a network to tear down
         start_services(self.net, seeded(options.seed, "services"))
         self.idle_backlog = IdleBacklog(self.net, self.say)
         self.loop.add_tick_hook(self._flush_nodes)
         self.loop.add_tick_hook(self.idle_backlog.check)
+        if isinstance(self.loop, VirtualLoop):
+            self.loop.add_settle_hook(self._route_steps)
         gc.disable()  # a full collection mid-run would stall deliveries for milliseconds
-        with delivery_priority() as self.scheduling:
+        priority = contextlib.nullcontext("virtual") if options.sim else delivery_priority()
+        with priority as self.scheduling:
             try:
                 with self.guard.deferred():  # every node started is recorded, to be killed
                     self._start_nodes()
@@ -287,7 +298,7 @@ class Run:
         self.say(f"launching {' '.join(argv)}")
         echo = self.say if self.options.log_stderr else None
         for node_id in self.options.nodes:
-            node = NodeProcess(
+            node = self._node_process(
                 node_id,
                 argv,
                 self.workdir,
@@ -298,10 +309,41 @@ class Run:
                 self._stdout_closed,
                 echo,
                 self._overflowing,
+                env=self._node_environment(node_id),
             )
             self.nodes.append(node)
             self.nodes_by_id[node_id] = node
             node.start()
+
+    def _node_process(self, *args: Any, **kwargs: Any) -> NodeProcess:
+        if self.options.sim:
+            return SimulatedNode(*args, request_step=self._step_requested, **kwargs)
+        return NodeProcess(*args, **kwargs)
+
+    def _node_environment(self, node_id: str) -> dict[str, str]:
+        """The bench's environment; under --sim, with the protocol's variables set (and a
+        fixed PYTHONHASHSEED, for Python nodes' set order), else with them removed."""
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in (simulation.ENV_VERSION, simulation.ENV_SEED, simulation.ENV_NODE)
+        }
+        if self.options.sim:
+            env[simulation.ENV_VERSION] = str(simulation.VERSION)
+            env[simulation.ENV_SEED] = str(self.options.seed)
+            env[simulation.ENV_NODE] = node_id
+            env["PYTHONHASHSEED"] = "0"
+        return env
+
+    def _step_requested(self, node: SimulatedNode) -> None:
+        self._woken[node.node_id] = None
+
+    def _route_steps(self) -> None:
+        """Route the output of the step that just ended, node by node in the node list's
+        order, whatever order the processes finished in (virtual time only)."""
+        for node in self.nodes:
+            if isinstance(node, SimulatedNode):
+                node.route_step()
 
     async def _init_nodes(self) -> None:
         clients = [(node, self._open_client()) for node in self.options.nodes]
@@ -324,6 +366,8 @@ class Run:
             raise TestAborted(f"Node {node} answered init with an error: {error.data}") from error
         if reply.get("type") != "init_ok":
             raise TestAborted(f"Expected an init_ok message, but node responded with {reply}")
+        if self.options.sim and not announces(reply):
+            raise refusal(node, str(reply))
 
     def _poisoned(self, node_id: str, text: str) -> None:
         self.poisoned.append({"node": node_id, "error": text})
@@ -350,7 +394,7 @@ class Run:
             if status is not None:
                 self.loop.fail(NodeCrashed(node.crash_report(status)))
 
-        self.loop.call_at(monotonic_ns() + EXIT_CHECK_DELAY_NS, check)
+        self.loop.call_at(self.loop.now() + EXIT_CHECK_DELAY_NS, check)
 
     def _check_crashes(self) -> None:
         for node in self.nodes:
@@ -359,8 +403,13 @@ class Run:
                 raise NodeCrashed(node.crash_report(status))
 
     def _flush_nodes(self) -> None:
-        """One write per node and tick, for whatever the network delivered to it."""
-        for node_id in self.net.pending():
+        """One write per node and tick, for whatever the network delivered to it (under
+        --sim: one step per node and tick, for its deliveries and its due timers)."""
+        names = self.net.pending()
+        if self._woken:
+            names = list(dict.fromkeys([*names, *self._woken]))
+            self._woken.clear()
+        for node_id in names:
             node = self.nodes_by_id.get(node_id)
             if node is not None:
                 node.flush()
@@ -390,6 +439,7 @@ class Run:
             "messages": self.net.next_id,
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
             "scheduling": self.scheduling,  # "realtime" when the loop ran ahead of the nodes
+            "clock": self.clock,
         }
         store_results.write_test(
             self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}
@@ -406,6 +456,7 @@ class Run:
         glome = {
             "interrupted": interruption.signal_name,
             "seed": self.options.seed,
+            "clock": self.clock,
             "history-ops": len(history),
             "poisoned-nodes": self.poisoned,
         }

@@ -70,7 +70,7 @@ class FakeNet:
 
 
 def run(workload, loop, concurrency=1, rate=100.0, time_limit=0.5, nemesis=None, interval=10):
-    history = History(monotonic_ns())
+    history = History(loop.now)
     scheduler = Scheduler(
         loop,
         workload,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -47,6 +48,8 @@ class Workload:
     def __init__(self, options: Any, rng: random.Random) -> None:
         self.options = options
         self.rng = rng
+        #: the test's clock in ns; the runner sets its loop's (virtual under --sim)
+        self.clock: Callable[[], int] = time.monotonic_ns
         self._final_done: set[int] = set()
 
     def next_op(self, thread: int) -> Op:

@@ -40,6 +40,7 @@ class Kafka(Workload):
             options.concurrency,
             key_count=options.key_count or 10,
             max_writes_per_key=options.max_writes_per_key,
+            clock=lambda: self.clock(),
         )
         self.offsets: dict[str, dict[str, int]] = {}  # client id -> local offsets
 
