@@ -198,7 +198,6 @@ def install() -> VirtualClock:
     return clock
 
 
-
 class StepReader:
     """Reads a node's stdin a step at a time: the message bytes, then the step's time."""
 

@@ -229,8 +229,7 @@ class SimulatedNode(NodeProcess):
     def _broke_protocol(self, why: str) -> None:
         self.loop.fail(
             SimulationError(
-                f"Node {self.node_id} broke glome's simulation protocol "
-                f"(docs/simulation.md): {why}"
+                f"Node {self.node_id} broke glome's simulation protocol (docs/simulation.md): {why}"
             )
         )
 

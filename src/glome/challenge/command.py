@@ -10,17 +10,20 @@ run, so an interrupted session keeps what it did.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import sys
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from glome.bench.runner import Interrupted, SignalGuard, TestAborted, resolve_bin
 from glome.challenge import judging
-from glome.challenge.display import display_for
-from glome.challenge.engines import Engine, GlomeEngine
+from glome.challenge.display import Display, display_for
+from glome.challenge.engines import Engine, GlomeEngine, run_in_worker
 from glome.challenge.maelstrom import MaelstromEngine, MaelstromMissing, find_maelstrom
 from glome.challenge.plan import Job, PlanError, plan
 from glome.challenge.report import write_report
@@ -77,13 +80,35 @@ def parser() -> argparse.ArgumentParser:
         metavar="S",
         help="override every time limit, for a quick smoke run (targets are still judged)",
     )
+    parse.add_argument(
+        "--sim",
+        action="store_true",
+        help="run on the virtual clock (glome test --sim): fast and repeatable by --seed",
+    )
+    parse.add_argument(
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="runs at once, with --sim only (default: one per core); real-time runs go one "
+        "at a time, since runs sharing the machine would distort each other's latencies",
+    )
     return parse
+
+
+def workers_for(args: argparse.Namespace) -> int:
+    """How many runs go at once: one in real time, one per core under --sim by default."""
+    if not args.sim:
+        if args.jobs not in (None, 1):
+            raise ArgumentError("--jobs above 1 needs --sim: real-time runs go one at a time")
+        return 1
+    return args.jobs or os.cpu_count() or 1
 
 
 def settings_of(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "command": " ".join(["glome", "challenge", *argv]),
         "engine": args.engine,
+        "clock": "virtual (--sim)" if args.sim else "real",
         "node": args.bin or "glome's own nodes",
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": (
@@ -110,7 +135,10 @@ def challenge_main(argv: list[str], out: TextIO = sys.stdout) -> int:
     guard = SignalGuard()
     try:
         args = parser().parse_args(argv)
-        jobs = plan(args.ids, args.runs, args.bin, args.seed, args.time_limit)
+        jobs = plan(args.ids, args.runs, args.bin, args.seed, args.time_limit, args.sim)
+        if args.sim and args.engine == "maelstrom":
+            raise ArgumentError("--sim runs on glome's bench only: Maelstrom has no virtual clock")
+        workers = workers_for(args)
         engine = make_engine(args, guard)
     except (ArgumentError, PlanError, TestAborted) as error:
         print(f"glome challenge: {error}\n\n{parser().format_usage()}", file=sys.stderr)
@@ -122,22 +150,32 @@ def challenge_main(argv: list[str], out: TextIO = sys.stdout) -> int:
         print("note: maelstrom has no --seed; its runs are not repeatable", file=sys.stderr)
     guard.install()
     try:
-        return run_jobs(jobs, engine, settings_of(args, argv), out, guard)
+        return run_jobs(jobs, engine, settings_of(args, argv), out, guard, workers)
     finally:
         guard.restore()
 
 
 def run_jobs(
-    jobs: list[Job], engine: Engine, settings: dict[str, Any], out: TextIO, guard: SignalGuard
+    jobs: list[Job],
+    engine: Engine,
+    settings: dict[str, Any],
+    out: TextIO,
+    guard: SignalGuard,
+    workers: int = 1,
 ) -> int:
-    """Every job in turn until the end or a signal; the table, report and summary."""
+    """Every job until the end or a signal; the table, report and summary."""
     display = display_for(len(jobs), out)
+    done: dict[int, judging.Row] = {}
     rows: list[judging.Row] = []
+    finished = (
+        _in_turn(jobs, engine, display)
+        if workers == 1
+        else _at_once(jobs, STORE_ROOT, workers, display)
+    )
     try:
-        for index, job in enumerate(jobs):
-            display.begin(index, job)
-            row = engine.run(job, display.status)
-            rows.append(row)
+        for index, row in finished:
+            done[index] = row
+            rows = [done[key] for key in sorted(done)]
             display.end(index, row)
             if row.verdict == judging.INTERRUPTED:
                 break
@@ -146,6 +184,7 @@ def run_jobs(
     except Interrupted:  # between runs, or inside maelstrom's
         pass
     finally:
+        finished.close()
         display.close(rows)
     if guard.received is not None:
         settings["interrupted"] = f"after {len(rows)} of {len(jobs)} runs"
@@ -156,3 +195,41 @@ def run_jobs(
         print(f"Interrupted: {settings['interrupted']}.", file=sys.stderr)
         return 128 + guard.received
     return judging.exit_code(rows)
+
+
+def _in_turn(
+    jobs: list[Job], engine: Engine, display: Display
+) -> Iterator[tuple[int, judging.Row]]:
+    """One job after another in this process, with the live status."""
+    for index, job in enumerate(jobs):
+        display.begin(index, job)
+        yield index, engine.run(job, display.status)
+
+
+def _at_once(
+    jobs: list[Job], store_root: Path, workers: int, display: Display
+) -> Iterator[tuple[int, judging.Row]]:
+    """Up to ``workers`` jobs at once in worker processes (virtual time only: each run's
+    outcome is its seed's whatever the machine's load), yielded as they finish."""
+    context = multiprocessing.get_context("spawn")  # no copy of this process's state
+    queue = iter(enumerate(jobs))
+    running: dict[Future[judging.Row], int] = {}
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+
+        def submit_next() -> None:
+            for index, job in queue:
+                display.begin(index, job)
+                running[pool.submit(run_in_worker, job, store_root)] = index
+                return
+
+        try:
+            for _ in range(workers):
+                submit_next()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = running.pop(future)
+                    yield index, future.result()
+                    submit_next()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

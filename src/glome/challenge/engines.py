@@ -20,6 +20,7 @@ from typing import Protocol
 from glome.bench import progress, runner
 from glome.bench.options import OptionsError, parse_test_args
 from glome.bench.process import NodeCrashed
+from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.challenge.judging import INTERRUPTED, Row, judge
 from glome.challenge.plan import Job
 
@@ -31,20 +32,6 @@ class Engine(Protocol):
 
     def run(self, job: Job, show: Show) -> Row:
         """Run one job to its row (never raises for a failed or aborted run)."""
-
-
-def latest_run(store_root: Path) -> Path | None:
-    """The folder ``store/latest`` points at, relative to the store root."""
-    link = store_root / "latest"
-    if not link.exists():
-        return None
-    return link.resolve().relative_to(store_root.resolve())
-
-
-def new_run_folder(store_root: Path, before: Path | None) -> str | None:
-    """The run folder a job created: ``store/latest`` if it moved during the job."""
-    after = latest_run(store_root)
-    return None if after is None or after == before else after.as_posix()
 
 
 class WorkloadClock:
@@ -76,14 +63,21 @@ class GlomeEngine:
         if job.seed is not None:
             argv += ["--seed", str(job.seed)]
         row.command = ["glome", "test", *argv]
-        before = latest_run(self.store_root)
         started = time.monotonic()
         clock = WorkloadClock(show)
+        run: runner.Run | None = None
         try:
             options = parse_test_args(argv)
+            run = runner.Run(options, io.StringIO(), self.store_root, self.guard)
             with progress.watching(clock):
-                outcome = runner.run(options, io.StringIO(), self.store_root, self.guard)
-        except (OptionsError, runner.TestAborted, NodeCrashed) as error:
+                outcome = run.execute()
+        except (
+            OptionsError,
+            runner.TestAborted,
+            NodeCrashed,
+            SimulationError,
+            SimulationRefused,
+        ) as error:
             row.message = str(error)
         except Exception as error:
             row.message = f"glome broke: {error!r}\n{traceback.format_exc()}"
@@ -97,5 +91,17 @@ class GlomeEngine:
                 analysis_s = None if finished is None else ended - finished
                 judge(row, outcome.results or {}, job.targets, analysis_s)
         row.seconds = time.monotonic() - started
-        row.store = new_run_folder(self.store_root, before)
+        if run is not None and run.store is not None:
+            row.store = run.store.resolve().relative_to(self.store_root.resolve()).as_posix()
         return row
+
+
+def run_in_worker(job: Job, store_root: Path) -> Row:
+    """One job in a worker process of a parallel ``glome challenge --sim``: with its own
+    signal guard (Ctrl-C reaches every worker), and no live status."""
+    guard = runner.SignalGuard()
+    guard.install()
+    try:
+        return GlomeEngine(store_root, guard).run(job, lambda _line: None)
+    finally:
+        guard.restore()

@@ -66,6 +66,7 @@ class Row:
     checks: list[TargetCheck] = field(default_factory=list)
     store: str | None = None  # the run's folder, relative to the store root
     seconds: float = 0.0  # wall time of the whole run
+    clock: str = "real"  # "virtual" for a run under --sim
 
     @property
     def label(self) -> str:
@@ -187,7 +188,7 @@ def read_summary(path: Path) -> tuple[dict[str, Any], list[Row]]:
     summary = json.loads(path.read_text(encoding="utf-8"))
     rows = []
     for entry in summary["rows"]:
-        fields = {key: entry[key] for key in Row.__dataclass_fields__}
+        fields = {key: entry[key] for key in Row.__dataclass_fields__ if key in entry}
         fields["figures"] = Figures(**entry["figures"])
         fields["checks"] = [TargetCheck(**check) for check in entry["checks"]]
         rows.append(Row(**fields))

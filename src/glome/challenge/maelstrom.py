@@ -20,7 +20,7 @@ from pathlib import Path
 
 from glome.bench import edn
 from glome.bench.runner import resolve_bin
-from glome.challenge.engines import Show, latest_run, new_run_folder
+from glome.challenge.engines import Show
 from glome.challenge.judging import Row, judge
 from glome.challenge.plan import Job
 
@@ -33,6 +33,20 @@ Without it, `glome challenge` runs the same table on glome's own bench."""
 
 ANALYZING = "Analyzing"  # Jepsen logs "Analyzing..." when the checkers start
 TAIL_LINES = 12
+
+
+def latest_run(store_root: Path) -> Path | None:
+    """The folder ``store/latest`` points at, relative to the store root."""
+    link = store_root / "latest"
+    if not link.exists():
+        return None
+    return link.resolve().relative_to(store_root.resolve())
+
+
+def new_run_folder(store_root: Path, before: Path | None) -> str | None:
+    """The run folder a job created: ``store/latest`` if it moved during the job."""
+    after = latest_run(store_root)
+    return None if after is None or after == before else after.as_posix()
 
 
 class MaelstromMissing(Exception):

@@ -30,6 +30,7 @@ class Job:
     attempt: int  # 1-based, with --runs N
     binary: str | None  # None: glome's own node for the challenge
     seed: int | None
+    sim: bool = False  # run on the virtual clock (glome test --sim)
 
     @property
     def targets(self) -> Targets:
@@ -37,7 +38,8 @@ class Job:
 
     def test_args(self) -> list[str]:
         """The ``glome test`` / ``maelstrom test`` arguments (without --seed)."""
-        return command_line(self.challenge, self.run, self.binary)
+        flags = command_line(self.challenge, self.run, self.binary)
+        return [*flags, "--sim"] if self.sim else flags
 
     def new_row(self) -> Row:
         return Row(
@@ -47,6 +49,7 @@ class Job:
             lines=len(self.challenge.runs),
             attempt=self.attempt,
             command=["glome", "test", *self.test_args()],
+            clock="virtual" if self.sim else "real",
         )
 
 
@@ -79,6 +82,7 @@ def plan(
     binary: str | None = None,
     seed: int | None = None,
     time_limit: int | None = None,
+    sim: bool = False,
 ) -> list[Job]:
     """Every job, in order; attempt k of a line runs with seed ``seed + k - 1``."""
     jobs = []
@@ -88,5 +92,5 @@ def plan(
                 run = with_time_limit(run, time_limit)
             for attempt in range(1, runs + 1):
                 attempt_seed = None if seed is None else seed + attempt - 1
-                jobs.append(Job(challenge, run, line, attempt, binary, attempt_seed))
+                jobs.append(Job(challenge, run, line, attempt, binary, attempt_seed, sim))
     return jobs

@@ -6,6 +6,7 @@ from glome.challenge.judging import CRASHED, Row, TargetCheck
 
 HEADERS = (
     "challenge",
+    "clock",
     "verdict",
     "msgs/op",
     "median ms",
@@ -50,6 +51,7 @@ def cells(row: Row) -> tuple[str, ...]:
     figures = row.figures
     return (
         row.label,
+        row.clock,
         row.verdict,
         figure(figures.msgs_per_op),
         figure(figures.median_ms, 0),
