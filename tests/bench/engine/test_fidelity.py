@@ -1,6 +1,7 @@
 """Fidelity against figures Maelstrom published for the flooding broadcast node
 (doc/03-broadcast/02-performance.md): net.servers.msgs-per-op within ±10 %, and
-values lost under --nemesis partition. Full-length runs: marked slow."""
+values lost under --nemesis partition, in both clocks: real time (full-length runs,
+marked slow) and --sim (the same runs on the virtual clock, in seconds)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,29 @@ import pytest
 FLOOD = str(Path(__file__).resolve().parent.parent / "nodes" / "flood_broadcast.py")
 
 
-def run_broadcast(cwd: Path, *args: str) -> dict:
-    command = [sys.executable, "-m", "glome", "test", "-w", "broadcast", "--bin", FLOOD, *args]
+CLOCKS = [pytest.param("real", marks=pytest.mark.slow), "sim"]
+
+
+def run_broadcast(cwd: Path, clock: str, *args: str) -> dict:
+    sim = ["--sim"] if clock == "sim" else []  # before the args, which may end with -- ...
+    command = [
+        sys.executable,
+        "-m",
+        "glome",
+        "test",
+        *sim,
+        "-w",
+        "broadcast",
+        "--bin",
+        FLOOD,
+        *args,
+    ]
     subprocess.run(command, cwd=cwd, capture_output=True, timeout=110, check=False)
     return json.loads((cwd / "store" / "latest" / "results.json").read_text())
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("clock", CLOCKS)
 @pytest.mark.parametrize(
     ("args", "published"),
     [
@@ -35,26 +51,28 @@ def run_broadcast(cwd: Path, *args: str) -> dict:
     ],
     ids=["5-grid-relay-to-sender", "5-grid", "25-grid", "25-line"],
 )
-def test_msgs_per_op_matches_maelstrom(tmp_path, args, published):
+def test_msgs_per_op_matches_maelstrom(tmp_path, clock, args, published):
     # msgs-per-op is (relays per broadcast) x (share of broadcasts among ops): a
     # fixed seed fixes the op mix; a 2000-op run's share otherwise varies by ~2 %.
-    results = run_broadcast(tmp_path, "--seed", "3", *args)
+    results = run_broadcast(tmp_path, clock, "--seed", "3", *args)
     measured = results["net"]["servers"]["msgs-per-op"]
     assert abs(measured - published) <= 0.1 * published, (measured, published)
     assert results["workload"]["valid?"] is True
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
-def test_flooding_loses_values_under_partitions(tmp_path):
-    results = run_broadcast(tmp_path, "--time-limit", "20", "--nemesis", "partition", "--seed", "1")
+@pytest.mark.parametrize("clock", CLOCKS)
+def test_flooding_loses_values_under_partitions(tmp_path, clock):
+    results = run_broadcast(
+        tmp_path, clock, "--time-limit", "20", "--nemesis", "partition", "--seed", "1"
+    )
     assert results["workload"]["lost-count"] > 0
     assert results["valid?"] is False
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
-def test_grid_stable_latencies_match_maelstrom(tmp_path):
+@pytest.mark.parametrize("clock", CLOCKS)
+def test_grid_stable_latencies_match_maelstrom(tmp_path, clock):
     """Maelstrom's guide, 25 nodes, grid, --latency 100: {0.5 452, 0.95 656, 0.99 748, 1 791}.
 
     These depend on which node each op goes to (Jepsen hands ops to workers
@@ -62,6 +80,7 @@ def test_grid_stable_latencies_match_maelstrom(tmp_path):
     generator and the network together. Allowed: ±15 %.
     """
     args = ["--time-limit", "20", "--rate", "100", "--node-count", "25", "--latency", "100"]
-    latencies = run_broadcast(tmp_path, *args, "--seed", "5")["workload"]["stable-latencies"]
+    results = run_broadcast(tmp_path, clock, *args, "--seed", "5")
+    latencies = results["workload"]["stable-latencies"]
     for quantile, published in (("0.5", 452), ("0.95", 656), ("1", 791)):
         assert abs(latencies[quantile] - published) <= 0.15 * published, (quantile, latencies)
