@@ -47,7 +47,7 @@ def test_plain_display_prints_a_line_per_start_and_end_and_the_table() -> None:
     assert "[3/3] 6b line 2: Totally-available" in text
     assert "[3/3] 6b line 2: FAIL (crashed" in text
     assert "ok 3" not in text
-    assert "challenge  verdict" in text and "0 of 3 runs valid and on target." in text
+    assert "challenge  clock  verdict" in text and "0 of 3 runs valid and on target." in text
 
 
 def test_rich_display_on_a_terminal_shows_bar_status_and_table() -> None:
