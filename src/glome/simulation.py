@@ -35,6 +35,8 @@ VERSION = 1
 ENV_VERSION = "GLOME_SIM"
 ENV_SEED = "GLOME_SIM_SEED"
 ENV_NODE = "GLOME_SIM_NODE"
+#: how many times this node's process was started before (a restart after a kill)
+ENV_INCARNATION = "GLOME_SIM_INCARNATION"
 #: the key of the control lines, and of the announcement in ``init_ok``
 KEY = "glome_sim"
 #: every control line starts with these bytes, which no Maelstrom message does
@@ -171,9 +173,10 @@ def requested() -> bool:
 def install() -> VirtualClock:
     """Make ``time`` read a virtual clock and seed randomness from the run (see module doc).
 
-    ``random``'s global generator is seeded from GLOME_SIM_SEED and GLOME_SIM_NODE;
-    ``os.urandom`` (behind ``secrets``, ``uuid.uuid4`` and ``random.SystemRandom``)
-    returns bytes from a second generator seeded the same way. Code that bound
+    ``random``'s global generator is seeded from GLOME_SIM_SEED, GLOME_SIM_NODE and
+    GLOME_SIM_INCARNATION (so a restarted process draws anew); ``os.urandom`` (behind
+    ``secrets``, ``uuid.uuid4`` and ``random.SystemRandom``) returns bytes from a second
+    generator seeded the same way. Code that bound
     ``time.time`` and friends to its own names before this ran keeps the real ones.
     """
     version = os.environ.get(ENV_VERSION, "")
@@ -183,6 +186,7 @@ def install() -> VirtualClock:
         )
     seed = os.environ.get(ENV_SEED, "0")
     node = os.environ.get(ENV_NODE, "")
+    incarnation = os.environ.get(ENV_INCARNATION, "0")
     clock = VirtualClock()
     time.time = clock.time
     time.time_ns = clock.time_ns
@@ -191,8 +195,8 @@ def install() -> VirtualClock:
     time.perf_counter = clock.monotonic
     time.perf_counter_ns = clock.monotonic_ns
     time.sleep = clock.sleep
-    random.seed(f"{seed}:{node}")
-    entropy = random.Random(f"{seed}:{node}:urandom")
+    random.seed(f"{seed}:{node}:{incarnation}")
+    entropy = random.Random(f"{seed}:{node}:{incarnation}:urandom")
     os.urandom = entropy.randbytes
     random._urandom = entropy.randbytes  # type: ignore[attr-defined]  # SystemRandom, secrets
     return clock

@@ -30,7 +30,7 @@ def start(loop: Loop, console: io.StringIO) -> progress.Progress | None:
     options = SimpleNamespace(time_limit=5)
     history = SimpleNamespace(counts={"ok": 3, "fail": 1, "info": 0})
     net = SimpleNamespace(next_id=42)
-    scheduler = SimpleNamespace(phase="main", nemesis=None)
+    scheduler = SimpleNamespace(phase="main", nemeses=[])
     return progress.Progress.start(loop, console, options, history, net, scheduler)
 
 
@@ -48,7 +48,7 @@ def test_a_watcher_gets_the_status_instead_of_the_console_and_the_end_once() -> 
     shown.stop()  # the runner stops it again in its teardown
     loop.close()
     assert len(watcher.lines) >= 2
-    assert "ok 3  fail 1  info 0  msgs 42  partition off" in watcher.lines[0]
+    assert "ok 3  fail 1  info 0  msgs 42  nemesis off" in watcher.lines[0]
     assert watcher.finished_count == 1
     assert console.getvalue() == ""
     after = Loop()

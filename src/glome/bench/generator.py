@@ -3,10 +3,12 @@
 Main phase: the workload's ops, globally staggered at ``--rate`` (each op
 scheduled uniform [0, 2/rate) after the previous one, waiting for a free
 worker, handed out round-robin as Jepsen's generator context does),
-alongside the nemesis flip-flop staggered at ``--nemesis-interval`` whose
-first op fires at once. Nothing is issued at or after start + time limit.
-Final phase (workloads that have one): heal, wait 10 s for recovery, then one
-final op per worker. Every op is recorded in the history as Jepsen does.
+alongside the nemesis: one thread running each fault package's ops, each
+package staggered at ``--nemesis-interval`` on its own with its first op at
+once, the soonest op first (Jepsen's ``gen/any`` over the packages). Nothing is
+issued at or after start + time limit. Final phase (workloads that have one):
+each package's final ops (heal, resume, start), wait 10 s for recovery, then
+the final ops per worker. Every op is recorded in the history as Jepsen does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from glome.bench.client import Client, indeterminate
 from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
 from glome.bench.loop import Future, Loop, gather, sleep_until, spawn
-from glome.bench.nemesis import START, STOP, PartitionNemesis
+from glome.bench.nemesis import Nemesis
 from glome.bench.workloads import Workload
 
 SECOND = 1_000_000_000
@@ -69,9 +71,8 @@ class Scheduler:
         rng: random.Random,
         rate: float,
         time_limit_s: float,
-        nemesis: PartitionNemesis | None = None,
+        nemeses: list[tuple[Nemesis, random.Random]] | None = None,
         nemesis_interval_s: float = 10,
-        nemesis_rng: random.Random | None = None,
         log: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.loop = loop
@@ -81,9 +82,9 @@ class Scheduler:
         self.rng = rng
         self.rate = rate
         self.time_limit_ns = int(time_limit_s * SECOND)
-        self.nemesis = nemesis
+        #: the fault packages, each with the random stream of its own stagger
+        self.nemeses = nemeses or []
         self.nemesis_interval_ns = int(nemesis_interval_s * SECOND)
-        self.nemesis_rng = nemesis_rng or random.Random(rng.random())
         self.log = log
         self.concurrency = concurrency
         self.workers = [Worker(t, nodes[t % len(nodes)]) for t in range(concurrency)]
@@ -166,7 +167,7 @@ class Scheduler:
         cutoff = start + self.time_limit_ns
         self.phase = "main"
         tasks = [spawn(self.loop, self._main_phase(start, cutoff))]
-        if self.nemesis is not None:
+        if self.nemeses:
             tasks.append(spawn(self.loop, self._nemesis_phase(start, cutoff)))
         await gather(self.loop, tasks)
         await self._all_idle()
@@ -210,32 +211,30 @@ class Scheduler:
                 return None
 
     async def _nemesis_phase(self, start: int, cutoff: int) -> None:
-        assert self.nemesis is not None
-        next_time = start
-        starting = True
+        """The nemesis thread: the soonest op of any package, one at a time; each package's
+        next op follows its last by uniform [0, 2 x interval)."""
+        due = [start for _ in self.nemeses]
         while True:
-            if next_time >= cutoff:
+            index = min(range(len(due)), key=due.__getitem__)
+            if due[index] >= cutoff:
                 return
-            await sleep_until(self.loop, next_time)
+            await sleep_until(self.loop, due[index])
             now = self.loop.now()
-            if starting:
-                self._nemesis_op(START, self.nemesis.choose_spec())
-            else:
-                self._nemesis_op(STOP, None)
-            starting = not starting
-            next_time = now + int(self.nemesis_rng.random() * 2 * self.nemesis_interval_ns)
+            nemesis, rng = self.nemeses[index]
+            await self._nemesis_op(nemesis, *nemesis.next_op())
+            due[index] = now + int(rng.random() * 2 * self.nemesis_interval_ns)
 
-    def _nemesis_op(self, f: str, value: Any) -> None:
-        assert self.nemesis is not None
+    async def _nemesis_op(self, nemesis: Nemesis, f: str, value: Any) -> None:
         self._rotate()
         self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": value})
-        result = self.nemesis.start(value) if f == START else self.nemesis.stop()
+        result = await nemesis.apply(f, value)
         self.history.append({"process": NEMESIS, "type": INFO, "f": f, "value": result})
 
     async def _final_phase(self) -> None:
         self.phase = "final"
-        if self.nemesis is not None:
-            self._nemesis_op(STOP, None)
+        for nemesis, _ in self.nemeses:
+            for f, value in nemesis.final_ops():
+                await self._nemesis_op(nemesis, f, value)
         self.log("Waiting for recovery...")
         self.phase = "recovery"
         await sleep_until(self.loop, self.loop.now() + RECOVERY_S * SECOND)

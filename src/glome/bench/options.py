@@ -36,7 +36,7 @@ WORKLOADS = (
     "txn-rw-register",
     "unique-ids",
 )
-NEMESES = ("partition",)
+NEMESES = ("kill", "partition", "pause")
 LATENCY_DISTRIBUTIONS = ("constant", "exponential", "uniform")
 TOPOLOGIES = ("grid", "line", "total", "tree", "tree2", "tree3", "tree4")
 DEFAULT_NODES = ("n1", "n2", "n3", "n4", "n5")  # Jepsen's default node list
@@ -606,7 +606,7 @@ OPTION_HELP: dict[str, str] = {
     "--time-limit": "seconds of client load before the final phase (default 60)",
     "--latency": "mean network latency between servers, in ms (default 0)",
     "--latency-dist": "latency distribution: constant, uniform, exponential (default constant)",
-    "--nemesis": "faults to inject, comma-separated; only partition exists",
+    "--nemesis": "faults to inject, comma-separated: partition, kill, pause",
     "--nemesis-interval": "mean seconds between nemesis operations (default 10)",
     "--topology": "broadcast topology: " + ", ".join(TOPOLOGIES) + " (default grid)",
     "--availability": "required fraction of ok operations: a number 0..1, or total",

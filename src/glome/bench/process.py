@@ -218,12 +218,22 @@ class NodeProcess:
         self._log: IO[bytes] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr_closed = False
-        self.killed = False
+        self.killed = False  # for good, at teardown
+        #: killed by the nemesis and not yet restarted: what is delivered to it is lost
+        self.down = False
+        self.paused = False  # stopped by the nemesis (SIGSTOP) until resumed
+        #: how many times the process was started before this one (restarts after kills)
+        self.incarnation = -1
+        self._reaped = True
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> None:
+        """Spawn the node's process, the first time or again after a kill. Its stderr
+        goes on to the same log; its network id, and the queue in it, stay as they were."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the node's lifetime
+        if self._log is None:
+            self._log = open(self.log_path, "ab")  # noqa: SIM115 - open for the node's lifetime
+        self.incarnation += 1
         self.proc = subprocess.Popen(
             self.argv,
             stdin=subprocess.PIPE,
@@ -240,26 +250,40 @@ class NodeProcess:
             os.set_blocking(stream.fileno(), False)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stdout.fileno(), self._read_stdout)  # type: ignore[union-attr]
         self.loop.add_reader(self.proc.stderr.fileno(), self._read_stderr)  # type: ignore[union-attr]
-        self.net.register(self.node_id, None, batching=True)
+        self._reaped = False
+        self.down = self.paused = False
+        if not self.net.has(self.node_id):
+            self.net.register(self.node_id, None, batching=True)
 
     def exited(self) -> int | None:
-        """The exit status if the process has exited, else None."""
-        return None if self.proc is None else self.proc.poll()
+        """The exit status if the process has exited by itself, else None (a process the
+        nemesis killed has not crashed)."""
+        return None if self.proc is None or self.down else self.proc.poll()
 
     def kill(self) -> None:
-        """SIGKILL the whole process group (Maelstrom's destroyForcibly) and reap it;
-        once only, since a reaped pid may be reused."""
+        """For good, at teardown: SIGKILL the whole process group (Maelstrom's
+        destroyForcibly), reap it, close its log and leave the network; once only."""
         if self.proc is None or self.killed:
             return
         self.killed = True
+        self.stop_process()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self.net.unregister(self.node_id)
+
+    def stop_process(self) -> None:
+        """SIGKILL the process group and reap it (once only, since a reaped pid may be
+        reused); what it wrote to stderr still goes to its log. The node keeps its place
+        in the network: ``start`` brings it back."""
+        if self.proc is None or self._reaped:
+            return
+        self._reaped = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
-        if self._log is not None:
-            self._drain_stderr()  # what it wrote before dying still goes to its log
-            self._log.close()
-            self._log = None
+        self._drain_stderr()
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 with contextlib.suppress(OSError, ValueError):
@@ -267,7 +291,35 @@ class NodeProcess:
                     self.loop.remove_writer(stream.fileno())
                 with contextlib.suppress(OSError):
                     stream.close()
-        self.net.unregister(self.node_id)
+        self._stdin_queue.clear()
+        self.stdin_backlog = 0
+        self._watching_stdin = False
+        self._stdout_lines = LineBuffer()
+        self._stderr_lines = LineBuffer()
+        self.stderr_closed = False
+
+    # -- faults (the nemesis) ---------------------------------------------
+    def crash(self) -> None:
+        """The nemesis kills the node: its process dies, and until ``start`` brings it
+        back, messages delivered to it are lost (and so are those still waiting for it)."""
+        self.stop_process()
+        self.net.drain(self.node_id)
+        self.down = True
+        self.paused = False
+
+    def pause(self) -> None:
+        """SIGSTOP the process group: messages for it wait in its pipe."""
+        self._signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        self._signal(signal.SIGCONT)
+        self.paused = False
+
+    def _signal(self, signum: int) -> None:
+        if self.proc is not None and not self._reaped:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signum)
 
     def crash_report(self, status: int) -> str:
         self._drain_stderr()
@@ -291,8 +343,8 @@ class NodeProcess:
         """Write what the network delivered to this node since the last flush, in one
         call, and record how late each message was against when it was due."""
         data, dues = self.net.drain(self.node_id)
-        if not dues:
-            return
+        if not dues or self.down:
+            return  # nothing, or lost: no process reads them
         self.net.router.record_written(dues, self.loop.now())
         pipe_full = bool(self._stdin_queue)  # then this waits its turn behind the rest
         if pipe_full and self.stdin_backlog + len(data) > STDIN_BACKLOG_LIMIT:

@@ -1,7 +1,7 @@
 """The live status line of ``glome test`` on a terminal (nothing when piped).
 
-Elapsed over the time limit, ops ok/fail/info, messages routed and the active
-partition, redrawn four times a second on one line. A caller that draws its
+Elapsed over the time limit, ops ok/fail/info, messages routed and the faults
+in force, redrawn four times a second on one line. A caller that draws its
 own display (``glome challenge``) installs a ``StatusWatcher`` with
 ``watching``: the status then goes to the watcher instead of the console,
 whether or not the console is a terminal, and the watcher also learns the
@@ -73,12 +73,12 @@ class Progress:
     def line(self) -> str:
         elapsed = (self.loop.now() - self.started) / 1e9
         counts = self.history.counts
-        nemesis = self.scheduler.nemesis
-        partition = (nemesis.active or "none") if nemesis is not None else "off"
+        nemeses = self.scheduler.nemeses
+        faults = "  ".join(n.describe() for n, _ in nemeses) if nemeses else "nemesis off"
         return (
             f"[{self.scheduler.phase}] {elapsed:5.1f}s / {self.options.time_limit:g}s  "
             f"ok {counts['ok']}  fail {counts['fail']}  info {counts['info']}  "
-            f"msgs {self.net.next_id}  partition {partition}"
+            f"msgs {self.net.next_id}  {faults}"
         )
 
     def _tick(self) -> None:

@@ -211,7 +211,9 @@ def _nemesis_value(value: Any) -> Any:
     if isinstance(value, list) and value:
         return [_keyword_if_name(value[0]), *map(_nemesis_value, value[1:])]
     if isinstance(value, dict):
-        return {edn.Text(k) if isinstance(k, str) else k: v for k, v in value.items()}
+        return {
+            edn.Text(k) if isinstance(k, str) else k: _keyword_if_name(v) for k, v in value.items()
+        }
     return _keyword_if_name(value)
 
 
@@ -241,7 +243,10 @@ def edn_results(value: Any, key: Any = None) -> Any:
         if isinstance(key, str) and key.endswith("-latencies"):
             return {_number(k): edn_results(v, k) for k, v in value.items()}
         if key in DATA_KEYED_MAPS:
-            return {edn.Text(k) if isinstance(k, str) else k: v for k, v in value.items()}
+            return {
+                edn.Text(k) if isinstance(k, str) else k: _keyword_if_name(v)
+                for k, v in value.items()
+            }
         return {k: edn_results(v, k) for k, v in value.items()}
     if key == "valid?" and isinstance(value, str):
         return edn.Keyword(value)

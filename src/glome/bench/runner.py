@@ -28,13 +28,13 @@ from typing import Any, TextIO
 
 from glome import _fast, simulation
 from glome.bench import results as store_results
-from glome.bench.checkers import availability, compose, exceptions, perf, stats, timeline
+from glome.bench.checkers import availability, compose, exceptions, faults, perf, stats, timeline
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.loop import Loop, delivery_priority, gather, spawn
-from glome.bench.nemesis import PartitionNemesis
+from glome.bench.nemesis import PROCESS_FAULTS, Nemesis, PartitionNemesis, ProcessNemesis
 from glome.bench.net import JOURNAL_FILE, Journal, Latency, Network
 from glome.bench.process import NodeCrashed, NodeProcess
 from glome.bench.progress import Progress
@@ -130,19 +130,23 @@ class Outcome:
     glome: dict[str, Any] = field(default_factory=dict)
 
 
-def checker_for(workload: Workload) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
-    """Maelstrom's composed checker, plots (perf, timeline, messages.svg) included."""
-    return compose(
-        {
-            "perf": perf.check,
-            "timeline": timeline.check,
-            "exceptions": exceptions.check,
-            "stats": stats.check,
-            "availability": availability.check,
-            "net": net_checker.check,
-            "workload": workload.check,
-        }
-    )
+def checker_for(
+    workload: Workload, options: Any
+) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
+    """Maelstrom's composed checker, plots (perf, timeline, messages.svg) included, and
+    glome's ``nemesis`` key when the run killed or paused nodes."""
+    checkers = {
+        "perf": perf.check,
+        "timeline": timeline.check,
+        "exceptions": exceptions.check,
+        "stats": stats.check,
+        "availability": availability.check,
+        "net": net_checker.check,
+        "workload": workload.check,
+    }
+    if any(fault in options.nemesis for fault in PROCESS_FAULTS):
+        checkers["nemesis"] = faults.check
+    return compose(checkers)
 
 
 class Run:
@@ -266,11 +270,6 @@ class Run:
 
     def _scheduler(self, workload: Workload, history: History) -> Scheduler:
         options = self.options
-        nemesis = None
-        if "partition" in options.nemesis:
-            nemesis = PartitionNemesis(
-                self.net, list(options.nodes), seeded(options.seed, "nemesis")
-            )
         return Scheduler(
             self.loop,
             workload,
@@ -281,11 +280,25 @@ class Run:
             seeded(options.seed, "generator"),
             options.rate,
             options.time_limit,
-            nemesis=nemesis,
+            nemeses=self._nemeses(),
             nemesis_interval_s=options.nemesis_interval,
-            nemesis_rng=seeded(options.seed, "nemesis-schedule"),
             log=self.say,
         )
+
+    def _nemeses(self) -> list[tuple[Nemesis, random.Random]]:
+        """The fault packages asked for, in Jepsen's order (partition, then the process
+        faults), each with its own random streams (docs/faults.md)."""
+        options, nodes = self.options, list(self.options.nodes)
+        packages: list[tuple[Nemesis, random.Random]] = []
+        if "partition" in options.nemesis:
+            partition = PartitionNemesis(self.net, nodes, seeded(options.seed, "nemesis"))
+            packages.append((partition, seeded(options.seed, "nemesis-schedule")))
+        faults = [fault for fault in PROCESS_FAULTS if fault in options.nemesis]
+        if faults:
+            control = ProcessControl(self)
+            process = ProcessNemesis(control, nodes, faults, seeded(options.seed, "process"))
+            packages.append((process, seeded(options.seed, "process-schedule")))
+        return packages
 
     def _open_client(self) -> Client:
         client = Client(self.loop, self.net, f"c{next(self._client_ids)}")
@@ -326,7 +339,13 @@ class Run:
         env = {
             name: value
             for name, value in os.environ.items()
-            if name not in (simulation.ENV_VERSION, simulation.ENV_SEED, simulation.ENV_NODE)
+            if name
+            not in (
+                simulation.ENV_VERSION,
+                simulation.ENV_SEED,
+                simulation.ENV_NODE,
+                simulation.ENV_INCARNATION,
+            )
         }
         if self.options.sim:
             env[simulation.ENV_VERSION] = str(simulation.VERSION)
@@ -472,6 +491,53 @@ class Run:
         return Outcome(interruption.exit_code, self.store, results, glome)
 
 
+class ProcessControl:
+    """The process nemesis's hands: kill, restart, pause and resume node processes, each
+    answering what happened to the node for the history."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+
+    def kill(self, node_id: str) -> str:
+        node = self.run.nodes_by_id[node_id]
+        if node.down:
+            return "already-dead"
+        with self.run.guard.deferred():
+            node.crash()
+        return "killed"
+
+    async def restart(self, node_id: str) -> str:
+        """A fresh process with the same node id, which gets ``init`` again; done when it
+        answers (no answer aborts the test, as at the start)."""
+        node = self.run.nodes_by_id[node_id]
+        if not node.down:
+            return "already-running"
+        with self.run.guard.deferred():  # a started process is always one the run knows
+            node.start()
+        client = self.run._open_client()
+        try:
+            await self.run._init(node_id, client)
+        finally:
+            client.close()
+        return "started"
+
+    def pause(self, node_id: str) -> str:
+        node = self.run.nodes_by_id[node_id]
+        if node.down:
+            return "not-running"
+        if node.paused:
+            return "already-paused"
+        node.pause()
+        return "paused"
+
+    def resume(self, node_id: str) -> str:
+        node = self.run.nodes_by_id[node_id]
+        if not node.paused:
+            return "not-paused"
+        node.resume()
+        return "resumed"
+
+
 def analyze(
     store: Path,
     workload: Workload,
@@ -483,7 +549,7 @@ def analyze(
     """Run the checkers, write results.json/.edn, and pick the exit code."""
     ctx = CheckContext(options=options, store=store, net_stats=net_stats)
     started = time.monotonic()
-    results = checker_for(workload)(history, ctx)
+    results = checker_for(workload, options)(history, ctx)
     valid = results.pop("valid?")
     results["glome"] = {**glome, "analysis-s": round(time.monotonic() - started, 3)}
     results["valid?"] = valid

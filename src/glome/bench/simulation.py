@@ -143,8 +143,11 @@ class SimulatedNode(NodeProcess):
     # -- steps ------------------------------------------------------------
     def flush(self) -> None:
         """Hand the node a step: what was delivered to it, then the step line."""
-        if self.blocked_until is not None or self.ended or self.killed:
-            return  # asleep, deliveries wait in the outbox; or gone
+        if self.down:
+            self.net.drain(self.node_id)  # lost: no process reads them
+            return
+        if self.paused or self.blocked_until is not None or self.ended or self.killed:
+            return  # paused or asleep: deliveries wait in the outbox; or gone
         assert not self.in_step, "a node is never handed two steps at once"
         data, dues = self.net.drain(self.node_id)
         now = self.loop.now()
@@ -264,10 +267,28 @@ class SimulatedNode(NodeProcess):
         self._output = []
         self._on_poison(self.node_id, text)
 
-    # -- lifecycle --------------------------------------------------------
-    def kill(self) -> None:
+    # -- lifecycle and faults ---------------------------------------------
+    def start(self) -> None:
+        """Spawn the process, telling it its incarnation, with the protocol's state reset."""
+        self.env = {**(self.env or {}), simulation.ENV_INCARNATION: str(self.incarnation + 1)}
+        self.in_step = self.reported = self.ended = False
+        self.blocked_until = None
+        self._output = []
+        super().start()
+
+    def stop_process(self) -> None:
         self._set_wake(None)
         if self.in_step:
             self.in_step = False
             self.loop.abandon(self)
-        super().kill()
+        super().stop_process()
+
+    def pause(self) -> None:
+        """A paused node gets no steps (it is idle, waiting for input: no signal needed);
+        what is delivered to it waits, and its timers wait, until it is resumed."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Hand it what waited, at the resume's time, and let its overdue timers fire."""
+        self.paused = False
+        self._request_step(self)

@@ -27,7 +27,7 @@ def test_status_line_on_a_terminal(tmp_path):
     outcome = run(options(), console, tmp_path / "store")
     assert outcome.exit_code == 0
     text = console.getvalue()
-    assert "\r[main]" in text and " / 1s" in text and "partition off" in text
+    assert "\r[main]" in text and " / 1s" in text and "nemesis off" in text
     assert "msgs " in text and "ok " in text
 
 

@@ -107,7 +107,7 @@ def test_an_interrupted_analysis_can_be_redone(bench, monkeypatch):
     results say interrupted, but test.json stays a finished test's, so ``glome
     analyze`` gives the verdict afterwards."""
 
-    def interrupted_checker(workload):
+    def interrupted_checker(workload, options):
         def check(history, ctx):
             raise runner.Interrupted(signal.SIGINT)
 

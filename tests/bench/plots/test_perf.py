@@ -48,13 +48,34 @@ def test_a_healed_partition_gives_two_intervals_one_per_op_of_the_pair():
         (5 * S, "info", "nemesis", "stop-partition"),
         (6 * S, "info", "nemesis", "stop-partition"),
     )
-    assert perf.partition_intervals(history) == [(1.0, 5.0), (2.0, 6.0)]
-    assert perf.partition_op_times(history) == [1.0, 2.0, 5.0, 6.0]
+    assert perf.nemesis_intervals(history, perf.PARTITION) == [(1.0, 5.0), (2.0, 6.0)]
+    assert perf.nemesis_op_times(history, perf.PARTITION) == [1.0, 2.0, 5.0, 6.0]
 
 
 def test_a_partition_never_healed_stays_open_to_the_end():
     history = build(*nemesis(1, 3), *nemesis(7))
-    assert perf.partition_intervals(history) == [(1.0, 3.0), (1.0, 3.0), (7.0, None), (7.0, None)]
+    assert perf.nemesis_intervals(history, perf.PARTITION) == [
+        (1.0, 3.0),
+        (1.0, 3.0),
+        (7.0, None),
+        (7.0, None),
+    ]
+
+
+def test_kill_and_pause_have_their_own_intervals():
+    history = build(
+        (1 * S, "info", "nemesis", "kill"),
+        (2 * S, "info", "nemesis", "kill"),
+        (3 * S, "info", "nemesis", "pause"),
+        (3 * S, "info", "nemesis", "pause"),
+        (5 * S, "info", "nemesis", "start"),
+        (6 * S, "info", "nemesis", "start"),
+    )
+    kill, pause = perf.NEMESES[1], perf.NEMESES[2]
+    assert perf.nemesis_intervals(history, kill) == [(1.0, 5.0), (2.0, 6.0)]
+    assert perf.nemesis_intervals(history, pause) == [(3.0, None), (3.0, None)]
+    assert perf.nemesis_intervals(history, perf.PARTITION) == []
+    assert [band.nemesis.name for band in perf.bands(history)] == ["kill", "pause"]
 
 
 def test_client_ops_and_mismatched_nemesis_pairs_are_not_partitions():
@@ -64,7 +85,7 @@ def test_client_ops_and_mismatched_nemesis_pairs_are_not_partitions():
         (2 * S, "info", "nemesis", "start-partition"),
         (3 * S, "info", "nemesis", "stop-partition"),  # not a pair: skipped
     )
-    assert perf.partition_intervals(history) == []
+    assert perf.nemesis_intervals(history, perf.PARTITION) == []
 
 
 # ---------------------------------------------------------------- numbers
@@ -188,6 +209,32 @@ def test_check_draws_three_pngs_with_partitions_shaded(tmp_path):
         assert path.stat().st_size > 10_000
         assert pixels_near(path, BAND) > 500, name
     assert pixels_near(tmp_path / "latency-raw.png", FAIL_PINK, tolerance=40) > 0
+
+
+def test_kill_and_pause_are_shaded_in_their_colours_one_band_below_the_other(tmp_path):
+    rows = [
+        (2 * S, "info", "nemesis", "kill"),
+        (2 * S, "info", "nemesis", "kill"),
+        (3 * S, "info", "nemesis", "pause"),
+        (3 * S, "info", "nemesis", "pause"),
+        (60 * S, "info", "nemesis", "start"),
+        (60 * S, "info", "nemesis", "start"),
+    ]
+    history = sorted(client_history(partitioned=False) + build(*rows), key=lambda op: op["time"])
+    perf.check(history, CheckContext(Options(), tmp_path))
+    from matplotlib.image import imread
+
+    image = (imread(tmp_path / "rate.png")[:, :, :3] * 255).round()
+    for row, colour in enumerate(((0xE9, 0xA4, 0xA0), (0xA0, 0xB1, 0xE9))):
+        shade = tuple(round(0.84 * c + 0.16 * 255) for c in colour)
+        rows_hit = [
+            y for y in range(image.shape[0]) if (abs(image[y] - shade).max(axis=1) <= 3).sum() > 50
+        ]
+        assert rows_hit, colour
+        if row == 0:
+            kill_rows = rows_hit
+        else:
+            assert min(rows_hit) > max(kill_rows)  # pause's band lies under kill's
 
 
 def test_without_nemesis_ops_nothing_is_shaded(tmp_path):

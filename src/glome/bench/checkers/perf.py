@@ -4,8 +4,10 @@
 its latency (log scale), coloured by outcome and marked by f;
 ``latency-quantiles.png`` draws the 0.5/0.95/0.99/1 quantiles of each f per
 30 s bucket; ``rate.png`` draws completions per second by f and outcome per
-10 s bucket. Partitions are drawn as Jepsen does: a band along the top of the
-plot while one is active and a line at every nemesis op, in ``#E9DCA0``.
+10 s bucket. Faults are drawn as Jepsen does: each nemesis that acted gets a
+band along the top of the plot, filled while its fault is in force, and a line
+at each of its ops -- partition in ``#E9DCA0``, kill in ``#E9A4A0``, pause in
+``#A0B1E9``, one band below the other.
 
 The numbers are computed by pure functions below so that they can be tested
 without drawing; matplotlib is imported only when a plot is drawn, and only
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from glome.bench.history import FAIL, INFO, INVOKE, NEMESIS, OK, CheckContext, Op, pairs
-from glome.bench.nemesis import START, STOP
+from glome.bench.nemesis import KILL, PAUSE, RESTART, RESUME, START, STOP
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -41,10 +43,8 @@ QUANTILE_COLOURS = {1.0: "red", 0.99: "orange", 0.95: "purple", 0.5: "blue"}
 #: gnuplot's open point types 4, 6, 8, 10, 12 ... that Jepsen gives successive fs
 MARKERS = ("s", "o", "^", "v", "D", "p", "h", "<", ">", "8")
 
-PARTITION_NAME = "partition"
-PARTITION_COLOUR = "#E9DCA0"
 NEMESIS_ALPHA = 0.6
-#: the nemesis band's share of the plot height (Jepsen divides it into twelfths)
+#: each nemesis band's share of the plot height (Jepsen divides it into twelfths)
 BAND_HEIGHT = 0.0834
 BAND_PADDING = 0.00615
 
@@ -54,6 +54,25 @@ DPI = 100
 Interval = tuple[float, float | None]  # seconds; None: never healed
 
 
+@dataclass(frozen=True)
+class Nemesis:
+    """A nemesis as the perf plots know it: its name, the fs that start and stop its
+    fault, and its colour (Jepsen's combined nemesis packages)."""
+
+    name: str
+    starts: frozenset[str]
+    stops: frozenset[str]
+    colour: str
+
+
+NEMESES = (
+    Nemesis("partition", frozenset({START}), frozenset({STOP}), "#E9DCA0"),
+    Nemesis("kill", frozenset({KILL}), frozenset({RESTART}), "#E9A4A0"),
+    Nemesis("pause", frozenset({PAUSE}), frozenset({RESUME}), "#A0B1E9"),
+)
+PARTITION = NEMESES[0]
+
+
 # --------------------------------------------------------------------- numbers
 
 
@@ -61,22 +80,27 @@ def seconds(ns: int) -> float:
     return ns / NS_PER_S
 
 
-def partition_intervals(history: list[Op]) -> list[Interval]:
-    """When partitions were active, paired as Jepsen's nemesis-intervals does.
+def _ops_of(history: list[Op], nemesis: Nemesis) -> list[Op]:
+    fs = nemesis.starts | nemesis.stops
+    return [op for op in history if op.get("process") == NEMESIS and op.get("f") in fs]
+
+
+def nemesis_intervals(history: list[Op], nemesis: Nemesis) -> list[Interval]:
+    """When the nemesis's fault was in force, paired as Jepsen's nemesis-intervals does.
 
     Nemesis ops come in (invocation, completion) pairs; each stop pair closes
     every open start pair, invocation with invocation and completion with
     completion, so one partition yields two nearly equal intervals. A start
     that is never stopped yields intervals open to the end (None).
     """
-    ops = [op for op in history if op.get("process") == NEMESIS and op.get("f") in (START, STOP)]
+    ops = _ops_of(history, nemesis)
     intervals: list[Interval] = []
     open_starts: list[tuple[Op, Op]] = []
     # a last, unpaired op (a start still running at the end) is dropped
     for invocation, completion in zip(ops[0::2], ops[1::2], strict=False):
         if invocation["f"] != completion["f"]:
             continue
-        if invocation["f"] == START:
+        if invocation["f"] in nemesis.starts:
             open_starts.append((invocation, completion))
             continue
         for start_invocation, start_completion in open_starts:
@@ -89,13 +113,9 @@ def partition_intervals(history: list[Op]) -> list[Interval]:
     return intervals
 
 
-def partition_op_times(history: list[Op]) -> list[float]:
-    """Seconds of every partition nemesis op: Jepsen draws a line at each."""
-    return [
-        seconds(op["time"])
-        for op in history
-        if op.get("process") == NEMESIS and op.get("f") in (START, STOP)
-    ]
+def nemesis_op_times(history: list[Op], nemesis: Nemesis) -> list[float]:
+    """Seconds of every op of the nemesis: Jepsen draws a line at each."""
+    return [seconds(op["time"]) for op in _ops_of(history, nemesis)]
 
 
 def sorted_fs(fs: Iterable[Any]) -> list[Any]:
@@ -193,9 +213,21 @@ def broaden_range(low: float, high: float) -> tuple[float, float]:
 
 
 @dataclass
-class Partitions:
+class Band:
+    """One nemesis's band on a plot: when its fault was in force, and its ops."""
+
+    nemesis: Nemesis
     intervals: list[Interval]
     op_times: list[float]
+
+
+def bands(history: list[Op]) -> list[Band]:
+    """A band for each nemesis that acted, top to bottom (Jepsen draws only those)."""
+    found = [
+        Band(nemesis, nemesis_intervals(history, nemesis), nemesis_op_times(history, nemesis))
+        for nemesis in NEMESES
+    ]
+    return [band for band in found if band.op_times]
 
 
 def _new_axes(title: str, ylabel: str, log: bool) -> Axes:
@@ -222,28 +254,26 @@ def _new_axes(title: str, ylabel: str, log: bool) -> Axes:
     return axes
 
 
-def _finish(axes: Axes, xs: list[float], partitions: Partitions, path: Path) -> None:
-    """Frame x as Jepsen does, draw the partitions behind the data, legend outside, save."""
+def _finish(axes: Axes, xs: list[float], faults: list[Band], path: Path) -> None:
+    """Frame x as Jepsen does, draw the nemesis bands behind the data, legend outside, save."""
     low, high = broaden_range(min(xs), max(xs))
     axes.set_xlim(low, high)
-    if partitions.op_times:
-        transform = axes.get_xaxis_transform()  # x in data, y in axes fraction
-        bottom = 1 - BAND_HEIGHT + BAND_PADDING
+    transform = axes.get_xaxis_transform()  # x in data, y in axes fraction
+    for row, band in enumerate(faults):
+        colour = band.nemesis.colour
+        bottom = 1 - (row + 1) * BAND_HEIGHT + BAND_PADDING
         axes.broken_barh(
-            [
-                (start, (high if stop is None else stop) - start)
-                for start, stop in partitions.intervals
-            ],
+            [(start, (high if stop is None else stop) - start) for start, stop in band.intervals],
             (bottom, BAND_HEIGHT - 2 * BAND_PADDING),
             transform=transform,
-            facecolor=PARTITION_COLOUR,
+            facecolor=colour,
             alpha=NEMESIS_ALPHA,
             linewidth=0,
             zorder=1,
         )
-        times = [t for t in partitions.op_times if low <= t <= high]
-        axes.vlines(times, 0, 1, transform=transform, color=PARTITION_COLOUR, linewidth=1, zorder=1)
-        axes.plot([], [], color=PARTITION_COLOUR, linewidth=6, label=PARTITION_NAME)
+        times = [t for t in band.op_times if low <= t <= high]
+        axes.vlines(times, 0, 1, transform=transform, color=colour, linewidth=1, zorder=1)
+        axes.plot([], [], color=colour, linewidth=6, label=band.nemesis.name)
     axes.legend(
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
@@ -286,7 +316,7 @@ def _draw_line(axes: Axes, series: Series, marker: str, colour: str, label: str)
 
 
 def draw_latency_raw(
-    points: dict[tuple[Any, str], Series], partitions: Partitions, name: str, path: Path
+    points: dict[tuple[Any, str], Series], faults: list[Band], name: str, path: Path
 ) -> bool:
     """Every op's latency over time; False (nothing written) when there is no point."""
     if not points:
@@ -312,12 +342,12 @@ def draw_latency_raw(
             zorder=2 + by_size.index(key) / len(keys),
         )
     xs = [x for series in points.values() for x in series.xs]
-    _finish(axes, xs, partitions, path)
+    _finish(axes, xs, faults, path)
     return True
 
 
 def draw_latency_quantiles(
-    quantiles: dict[Any, dict[float, Series]], partitions: Partitions, name: str, path: Path
+    quantiles: dict[Any, dict[float, Series]], faults: list[Band], name: str, path: Path
 ) -> bool:
     if not quantiles:
         return False
@@ -329,12 +359,12 @@ def draw_latency_quantiles(
         for q, series in quantiles[f].items():
             _draw_line(axes, series, markers[f], QUANTILE_COLOURS.get(q, "grey"), _label(f, q))
     xs = [x for series in series_list for x in series.xs]
-    _finish(axes, xs, partitions, path)
+    _finish(axes, xs, faults, path)
     return True
 
 
 def draw_rate(
-    series_by_key: dict[tuple[Any, str], Series], partitions: Partitions, name: str, path: Path
+    series_by_key: dict[tuple[Any, str], Series], faults: list[Band], name: str, path: Path
 ) -> bool:
     xs = [x for series in series_by_key.values() for x in series.xs]
     if not xs:
@@ -347,7 +377,7 @@ def draw_rate(
             series = series_by_key.get((f, outcome))
             if series is not None:
                 _draw_line(axes, series, markers[f], OUTCOME_COLOURS[outcome], _label(f, outcome))
-    _finish(axes, xs, partitions, path)
+    _finish(axes, xs, faults, path)
     return True
 
 
@@ -355,11 +385,11 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     """Draw the three plots into the store (when there is one); always valid."""
     if ctx.store is not None:
         name = str(getattr(ctx.options, "workload", "") or "")
-        partitions = Partitions(partition_intervals(history), partition_op_times(history))
+        faults = bands(history)
         points = latency_points(history)
-        draw_latency_raw(points, partitions, name, ctx.store / "latency-raw.png")
+        draw_latency_raw(points, faults, name, ctx.store / "latency-raw.png")
         draw_latency_quantiles(
-            latency_quantiles(points), partitions, name, ctx.store / "latency-quantiles.png"
+            latency_quantiles(points), faults, name, ctx.store / "latency-quantiles.png"
         )
-        draw_rate(rates(history), partitions, name, ctx.store / "rate.png")
+        draw_rate(rates(history), faults, name, ctx.store / "rate.png")
     return {"latency-graph": {"valid?": True}, "rate-graph": {"valid?": True}, "valid?": True}
