@@ -39,8 +39,8 @@ def test_challenge_1_passes_end_to_end(glome: Glome, tmp_path: Path) -> None:
     done = glome("challenge", "1", "--time-limit", "2", "--seed", "7")
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.startswith("challenge  verdict"))
-    assert lines[header + 2].split()[:2] == ["1", "valid"]
+    header = next(i for i, line in enumerate(lines) if line.startswith("challenge  clock"))
+    assert lines[header + 2].split()[:3] == ["1", "real", "valid"]
     assert lines[header + 2].endswith("PASS")
     assert "1 of 1 runs valid and on target." in done.stdout
     (row,) = summary(tmp_path)["rows"]
@@ -53,6 +53,27 @@ def test_challenge_1_passes_end_to_end(glome: Glome, tmp_path: Path) -> None:
     results = json.loads((store / "results.json").read_text())
     assert results["valid?"] is True and results["glome"]["seed"] == 7
     assert (tmp_path / "store" / "report.html").is_file()
+
+
+def test_challenges_under_sim_run_in_parallel_on_the_virtual_clock(
+    glome: Glome, tmp_path: Path
+) -> None:
+    done = glome("challenge", "1", "3a", "3b", "--sim", "--jobs", "2", "--seed", "3")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 of 3 runs valid and on target." in done.stdout
+    rows = summary(tmp_path)["rows"]
+    assert [row["challenge"] for row in rows] == ["1", "3a", "3b"]  # the table's order
+    assert all(
+        row["clock"] == "virtual" and row["command"][-3:] == ["--sim", "--seed", str(seed)]
+        for row, seed in zip(rows, (3, 3, 3), strict=True)
+    )
+    stores = {row["store"] for row in rows}
+    assert len(stores) == 3  # each row names its own run, even when two ran at once
+    assert [row["store"].split("/")[0] for row in rows] == ["echo", "broadcast", "broadcast"]
+    for row in rows:
+        results = json.loads((tmp_path / "store" / row["store"] / "results.json").read_text())
+        assert results["glome"]["clock"] == "virtual"
+    assert summary(tmp_path)["settings"]["clock"] == "virtual (--sim)"
 
 
 def test_a_node_that_echoes_wrong_fails_with_exit_1(

@@ -139,8 +139,8 @@ def test_plain_table_shows_labels_figures_targets_and_crash_messages() -> None:
     crashed.message = "Node n1 crashed with exit status 3\nmore"
     text = table.plain_table([judged, crashed])
     lines = text.splitlines()
-    assert lines[0].split()[:3] == ["challenge", "verdict", "msgs/op"]
-    assert lines[2].split()[:6] == ["3d", "valid", "1.25", "310", "590", "1.0000"]
+    assert lines[0].split()[:4] == ["challenge", "clock", "verdict", "msgs/op"]
+    assert lines[2].split()[:7] == ["3d", "real", "valid", "1.25", "310", "590", "1.0000"]
     assert "msgs/op ≤ 1.5: pass" in lines[2] and lines[2].endswith("PASS")
     assert lines[3].startswith("6b line 2") and "crashed" in lines[3] and lines[3].endswith("FAIL")
     assert lines[4] == "6b line 2: Node n1 crashed with exit status 3"

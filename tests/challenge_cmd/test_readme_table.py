@@ -66,8 +66,8 @@ def test_the_section_between_the_markers_is_replaced(tmp_path: Path) -> None:
         "`glome challenge all` on 2026-01-01T00:00:00+00:00 (x86_64, 2 cores; engine glome)"
         in section
     )
-    assert "| 3d | valid | 1.06 | 244 | 485 |" in section
-    assert "| 6b line 2 | crashed |" in section and section.count("FAIL") == 1
+    assert "| 3d | real | valid | 1.06 | 244 | 485 |" in section
+    assert "| 6b line 2 | real | crashed |" in section and section.count("FAIL") == 1
     assert "Smoke run" not in section
 
 
