@@ -14,8 +14,8 @@ written, one write in flight at a time, in one of two ways:
   ``WRITE_BEHIND_INTERVAL``, and not at all while it is unchanged. At the
   challenge's flags this costs about 0.2 server messages per operation, and
   service latency does not slow adds down. An answered add that is not yet
-  written would be lost if the node process died, which Maelstrom never does;
-* ``--durable-acks``: an add is answered only once seq-kv holds a count that
+  written would be lost if the node process died (``--nemesis kill``);
+* durable (the argument ``durable``, or ``--durable-acks``): an add is answered only once seq-kv holds a count that
   includes it (group commit: adds that arrive while a write is in flight share
   the next one). An answered add then survives a restart of its node, at the
   price of a write per batch (at rate 100 and no latency batches are mostly
@@ -47,9 +47,11 @@ owner's view past that write, so the following read returns it: with this
 process's token it tells how far the count got (no add is counted twice);
 with another token it is a predecessor's late write, which could only land
 before any write of this process, so the count continues on top of it;
-(c) a restarted process reads its key when the first client request arrives
-(by then the test, and so seq-kv, is up) and gets its predecessor's last
-value, never an older one; an absent key means no count was ever stored.
+(c) a process reads its key at init (the services are up before any node)
+and gets its predecessor's last value, never an older one; an absent key means
+no count was ever stored. Reading at init, not at the first request, matters
+after a kill (``--nemesis kill``, docs/faults.md): the restarted node then gossips
+the count its predecessor made durable but never sent, before the final reads.
 (The runtime starts each process's request ids at a random offset, so a late
 reply to a predecessor's request is not taken for the answer to one of ours.)
 Stale reads of *other* nodes' keys are never needed: nodes never read them.
@@ -307,6 +309,7 @@ def build(*, ack_when_durable: bool = False) -> Node:
     def start() -> None:
         gossip.start()
         node.every(GOSSIP_INTERVAL, gossip.tick)
+        ledger.start_recovery()
 
     @node.on("add")
     def add(msg: Message) -> None:
@@ -334,9 +337,12 @@ def build(*, ack_when_durable: bool = False) -> Node:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="glome-counter", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--durable-acks",
-        action="store_true",
-        help="answer an add only once seq-kv holds it (default: at once, written behind)",
+        "mode",
+        nargs="?",
+        choices=["durable"],
+        help="durable: answer an add only once seq-kv holds it, so that no answered add "
+        "is lost when the node is killed (default: at once, written behind)",
     )
+    parser.add_argument("--durable-acks", action="store_true", help="the same as durable")
     args = parser.parse_args(argv)
-    return build(ack_when_durable=args.durable_acks).run()
+    return build(ack_when_durable=args.durable_acks or args.mode == "durable").run()
