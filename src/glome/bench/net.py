@@ -101,9 +101,12 @@ class Network:
         log_recv: bool = False,
         clock: Callable[[], int] | None = None,
         after_release: Callable[[], None] | None = None,
+        forgive_late_replies: bool = False,
     ) -> None:
         """``after_release`` runs after each run of deliveries that a deadline set off
-        (the bench writes node pipes then, see the router)."""
+        (the bench writes node pipes then, see the router). ``forgive_late_replies``:
+        a message to a client that has left is dropped and counted, not refused (under
+        pause faults, docs/faults.md)."""
         self.loop = loop
         self.latency = latency
         self.journal = journal
@@ -117,6 +120,10 @@ class Network:
             after_release,
         )
         self._log = log
+        self.forgive_late_replies = forgive_late_replies
+        self._departed: set[str] = set()  # clients that left the network
+        #: messages to departed clients dropped instead of refused
+        self.late_replies_dropped = 0
         #: when sends are logged, node output takes the per-message path
         self.log_send = log_send and log is not None
         self._log_recv = log_recv and log is not None
@@ -157,6 +164,8 @@ class Network:
 
     def unregister(self, node_id: str) -> None:
         self.router.remove(node_id)
+        if node_id[:1] == "c":
+            self._departed.add(node_id)
 
     def has(self, node_id: str) -> bool:
         return self.router.has(node_id)
@@ -176,13 +185,17 @@ class Network:
 
     # -- traffic ----------------------------------------------------------
     def send(self, src: str, dest: str, body: Any, raw: bytes | None = None) -> int:
-        """Route one message; ``raw`` is the line a node printed it as, if it did."""
+        """Route one message; ``raw`` is the line a node printed it as, if it did. Its id,
+        or -1 for a late reply dropped (``forgive_late_replies``)."""
         if self.log_send and self.router.has(src) and self.router.has(dest):
             # logged before routing: a message without latency is delivered within send
             shown = _show((self.router.next_id, src, dest, body))
             self._log(f":send {shown}")  # type: ignore[misc]
         message_id = self.router.send(src, dest, body, raw)
         if message_id < 0:
+            if self.forgive_late_replies and dest in self._departed and self.router.has(src):
+                self.late_replies_dropped += 1
+                return -1
             unknown = dest if self.router.has(src) else src
             shown = orjson.dumps({"src": src, "dest": dest, "body": body}).decode()
             raise NetError(

@@ -214,6 +214,8 @@ class Run:
             # virtual time: the loop's clock, and pipes written once per step
             clock=self.loop.now if options.sim else None,
             after_release=None if options.sim else self._flush_nodes,
+            # a paused node answers requests its clients gave up on: see docs/faults.md
+            forgive_late_replies="pause" in options.nemesis,
         )
         self.journal = journal  # from here on, the teardown has a network to tear down
         start_services(self.net, seeded(options.seed, "services"))
@@ -455,6 +457,7 @@ class Run:
                 if node.discarded_messages
             ],
             "idle-client-drops": self.idle_backlog.dropped,
+            "late-replies-dropped": self.net.late_replies_dropped,
             "messages": self.net.next_id,
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
             "scheduling": self.scheduling,  # "realtime" when the loop ran ahead of the nodes

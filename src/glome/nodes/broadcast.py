@@ -4,7 +4,9 @@ The node picks its own layout and replies ``topology_ok`` to Maelstrom's
 ``topology`` without using it. A profile (a positional argument ``latency``,
 ``efficient`` or ``frugal``, else ``GLOME_BROADCAST_PROFILE``, else
 ``efficient``) sets a few knobs of the one design below; ``knob=value``
-arguments override single knobs (``glome-broadcast frugal budget=30``).
+arguments override single knobs (``glome-broadcast frugal budget=30``); the
+word ``durable`` (``glome-broadcast efficient durable``) keeps acknowledged
+values safe when nodes are killed (see Durability).
 
 Gossip state
     Each node holds its values in a compiled ``Bitset`` (``glome._fast``) and,
@@ -52,6 +54,24 @@ Silence when nothing is new, and anti-entropy that stays on
     When every value is acknowledged the timers send nothing, so the final
     recovery wait and the reads cost no messages.
 
+Restarts and durability
+    Every gossip message carries the sender's incarnation (``i``: the virtual or
+    wall-clock time of its init, and a random tie-break). A message from a newer
+    incarnation than the last one seen from that peer means the peer restarted
+    and forgot what it held: what it is known to hold is reset to what it now
+    says, so the next flush sends it everything again. Messages of an older
+    incarnation, still in flight, add their values but say nothing of the peer.
+    A killed node loses what it held in memory; its peers give it all back. What
+    it alone held is lost, unless it runs ``durable``: then a broadcast is
+    answered only once the node's own values, those its clients gave it, are in
+    lin-kv under ``broadcast/<node id>`` (group commit: one write in flight, every
+    value that arrived meanwhile in the next; a ``cas`` from the value last seen,
+    since only the owner writes its key and a late write must not shrink it), and
+    a process reads its key back at init. Every acknowledged value is then held
+    by its owner's key, and by every node once gossip has run. A broadcast of a
+    value the node already holds from a peer is answered at once: its owner
+    answered for it.
+
 Profiles
     ``latency``: mesh (about ``n - 1`` messages per broadcast, one hop).
     ``efficient`` (default): star, budget 130/s (period 0.37 s for 25 nodes:
@@ -77,6 +97,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import sys
 import time
 from collections import deque
@@ -84,7 +105,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from glome._fast import load
-from glome.errors import MalformedRequest
+from glome.errors import MalformedRequest, PreconditionFailed, Timeout
+from glome.kv import KV, LIN_KV
 from glome.node import Body, Message, Node, Timer
 
 bitset = load("bitset")
@@ -94,6 +116,8 @@ MAINTENANCE_PERIOD = 0.25  # seconds between ack and retransmission checks witho
 RETRY_SLACK = 1.0  # seconds a retransmission timeout adds to the ack delay and the period
 DELAY_SAMPLES = 50  # one-way delays the hub's flush offset is taken from
 USAGE_EXIT = 254
+DURABLE = "durable"
+KEY_PREFIX = "broadcast/"
 
 
 @dataclass(frozen=True)
@@ -122,11 +146,12 @@ DEFAULT_PROFILE = "efficient"
 
 
 def choose_profile(args: list[str], environ: dict[str, str] | os._Environ[str]) -> Profile:
-    """The profile named by ``args`` or ``GLOME_BROADCAST_PROFILE``, with ``knob=value`` overrides.
+    """The profile named by ``args`` or ``GLOME_BROADCAST_PROFILE``, with ``knob=value`` overrides
+    (``durable`` is not a profile, and is left to ``main``).
 
     Raises ValueError on an unknown profile, knob or value.
     """
-    names = [arg for arg in args if "=" not in arg]
+    names = [arg for arg in args if "=" not in arg and arg != DURABLE]
     if len(names) > 1:
         raise ValueError(f"one profile at most, not {names}")
     name = names[0] if names else environ.get("GLOME_BROADCAST_PROFILE") or DEFAULT_PROFILE
@@ -155,7 +180,7 @@ def choose_profile(args: list[str], environ: dict[str, str] | os._Environ[str]) 
 class Peer:
     """What this node knows about one other node, and what it owes it."""
 
-    __slots__ = ("backoff", "known", "owed_since", "retry_at", "told")
+    __slots__ = ("backoff", "incarnation", "known", "owed_since", "retry_at", "told")
 
     def __init__(self, first_timeout: float) -> None:
         self.known = bitset.Bitset()  # values the peer is known to hold
@@ -163,16 +188,112 @@ class Peer:
         self.owed_since: float | None = None  # when the peer last sent what it awaits an ack for
         self.retry_at: float | None = None  # resend unacknowledged values then
         self.backoff = first_timeout
+        self.incarnation: list[int] | None = None  # the newest the peer has spoken from
+
+    def restarted(self, incarnation: list[int], first_timeout: float) -> None:
+        """The peer came back as a new process: it holds nothing it is known to have held."""
+        self.known, self.told = bitset.Bitset(), bitset.Bitset()
+        self.retry_at, self.backoff = None, first_timeout
+        self.incarnation = incarnation
+
+
+def valid_incarnation(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(type(part) is int and part >= 0 for part in value)
+    )
+
+
+class Ledger:
+    """durable mode: this node's own values in lin-kv before they are acknowledged."""
+
+    def __init__(self, node: Node, own: Any, held: Any) -> None:
+        self.node = node
+        self.store = KV(node, LIN_KV)
+        self.own = own  # the Broadcast's sets: recovery adds to them
+        self.held = held
+        self.stored: str | None = None  # the key's value as last seen (None: absent)
+        self.durable = bitset.Bitset()  # what the key is known to hold
+        self.waiting: list[tuple[int, Message]] = []
+        self.recovered = False
+        self.writing = False
+
+    @property
+    def key(self) -> str:
+        return KEY_PREFIX + str(self.node.id)
+
+    async def recover(self) -> None:
+        """Read the key back: a restarted node finds what its predecessor made durable."""
+        self._adopt(await self._read())
+        self.recovered = True
+        self._write()
+
+    async def _read(self) -> str | None:
+        while True:  # services are never partitioned; a timeout is retried
+            try:
+                value = await self.store.read(self.key, default=None)
+                return value if isinstance(value, str) else None
+            except Timeout:
+                continue
+
+    def _adopt(self, stored: str | None) -> None:
+        self.stored = stored
+        if stored is not None:
+            values = bitset.Bitset.decode(stored)
+            self.durable.update(values)
+            self.own.update(values)
+            self.held.update(values)
+        self._answer()
+
+    def add(self, value: int, msg: Message) -> None:
+        """Answer ``msg`` once ``value`` is durable."""
+        self.waiting.append((value, msg))
+        self._answer()
+        self._write()
+
+    def _answer(self) -> None:
+        still = []
+        for value, msg in self.waiting:
+            if value in self.durable:
+                self.node.reply(msg, {"type": "broadcast_ok"})
+            else:
+                still.append((value, msg))
+        self.waiting = still
+
+    def _write(self) -> None:
+        if self.recovered and not self.writing and self.own.difference_count(self.durable):
+            self.writing = True
+            self.node.spawn(self._persist())
+
+    async def _persist(self) -> None:
+        snapshot = self.own.copy()
+        text = snapshot.encode()
+        try:
+            await self.store.cas(self.key, self.stored, text, create_if_not_exists=True)
+            self.stored = text
+            self.durable.update(snapshot)
+            self._answer()
+        except PreconditionFailed:
+            # a timed-out write of ours landed after all: take it, and write on from it
+            self._adopt(await self._read())
+        except Timeout:
+            pass  # unknown outcome: the next cas, from the value last seen, settles it
+        finally:
+            self.writing = False
+            self._write()
 
 
 class Broadcast:
     """One node's gossip state and its timers."""
 
-    def __init__(self, node: Node, profile: Profile) -> None:
+    def __init__(self, node: Node, profile: Profile, durable: bool = False) -> None:
         self.node = node
         self.profile = profile
         self.held = bitset.Bitset()
         self.own = bitset.Bitset()  # values this node's clients gave it
+        self.ledger = Ledger(node, self.own, self.held) if durable else None
+        self.incarnation = [0, 0]  # set at init: when this process started, and a tie-break
         self.peers: dict[str, Peer] = {}
         self.targets: list[str] = []  # the peers this node delivers values to
         self.period = 0.0
@@ -191,6 +312,9 @@ class Broadcast:
 
     def start(self) -> None:
         """Choose peers and arm the timers once init has named the nodes."""
+        self.incarnation = [time.time_ns(), random.getrandbits(32)]
+        if self.ledger is not None:
+            self.node.spawn(self.ledger.recover())
         me, ids = self.node.id, self.node.ids
         others = [other for other in ids if other != me]
         self.period = self.profile.period(len(ids))
@@ -215,14 +339,18 @@ class Broadcast:
 
     # --- client requests -----------------------------------------------------------
 
-    def broadcast(self, msg: Message) -> Body:
+    def broadcast(self, msg: Message) -> Body | None:
         value = msg["body"].get("message")
         if type(value) is not int or not 0 <= value <= bitset.MAX_VALUE:
             raise MalformedRequest(f"broadcast values are integers 0..{bitset.MAX_VALUE}")
-        if self.held.add(value):
+        new = self.held.add(value)
+        if new:
             self.own.add(value)
             if self.period == 0:
                 self.flush()
+        if self.ledger is not None and value in self.own:
+            self.ledger.add(value, msg)  # answered once lin-kv holds it
+            return None
         return {"type": "broadcast_ok"}
 
     def read(self, msg: Message) -> Body:
@@ -247,6 +375,14 @@ class Broadcast:
             if self.is_hub and abs(self.offset() - self.armed_offset) > self.profile.margin:
                 self.rearm()  # the first leaf messages, or a changed network delay
         peer = self.peer(msg["src"])
+        incarnation = body.get("i")
+        if valid_incarnation(incarnation):
+            if peer.incarnation is not None and incarnation < peer.incarnation:
+                self.held.update(theirs)  # a late message of the peer's predecessor
+                return
+            if peer.incarnation is not None and incarnation > peer.incarnation:
+                peer.restarted(incarnation, self.first_timeout)
+            peer.incarnation = incarnation
         if peer.known.update(theirs) and not self.candidates().difference_count(peer.known):
             peer.retry_at, peer.backoff = None, self.first_timeout
         if delivered.difference_count(peer.told):
@@ -293,7 +429,12 @@ class Broadcast:
             peer.retry_at = now + peer.backoff
 
     def send(self, dest: str, now: float) -> None:
-        body: Body = {"type": "gossip", "h": self.encoded("held", self.held), "t": now}
+        body: Body = {
+            "type": "gossip",
+            "h": self.encoded("held", self.held),
+            "t": now,
+            "i": self.incarnation,
+        }
         if self.profile.layout == MESH:
             body["o"] = self.encoded("own", self.own)
         self.node.send(dest, body)
@@ -337,9 +478,9 @@ class Broadcast:
         self.arm()
 
 
-def build(profile: Profile) -> Node:
+def build(profile: Profile, durable: bool = False) -> Node:
     node = Node()
-    state = Broadcast(node, profile)
+    state = Broadcast(node, profile, durable)
     node.on_init(state.start)
     node.on("broadcast")(state.broadcast)
     node.on("read")(state.read)
@@ -353,9 +494,10 @@ def build(profile: Profile) -> Node:
 
 
 def main() -> int:
+    args = sys.argv[1:]
     try:
-        profile = choose_profile(sys.argv[1:], os.environ)
+        profile = choose_profile(args, os.environ)
     except ValueError as error:
         print(f"glome-broadcast: {error}", file=sys.stderr)
         return USAGE_EXIT
-    return build(profile).run()
+    return build(profile, durable=DURABLE in args).run()
