@@ -15,13 +15,14 @@ written, one write in flight at a time, in one of two ways:
   challenge's flags this costs about 0.2 server messages per operation, and
   service latency does not slow adds down. An answered add that is not yet
   written would be lost if the node process died (``--nemesis kill``);
-* durable (the argument ``durable``, or ``--durable-acks``): an add is answered only once seq-kv holds a count that
-  includes it (group commit: adds that arrive while a write is in flight share
-  the next one). An answered add then survives a restart of its node, at the
-  price of a write per batch (at rate 100 and no latency batches are mostly
-  single adds: about 0.65 messages per operation) and of a service round trip
-  in each add's latency, which under ``--latency 100`` leaves the bench's
-  three clients less than half the rate they reach without it.
+* durable (the argument ``durable``, or ``--durable-acks``): an add is
+  answered only once seq-kv holds a count that includes it (group commit: adds
+  that arrive while a write is in flight share the next one). An answered add
+  then survives a restart of its node, at the price of a write per batch (at
+  rate 100 and no latency batches are mostly single adds: about 0.65 messages
+  per operation) and of a service round trip in each add's latency, which
+  under ``--latency 100`` leaves the bench's three clients less than half the
+  rate they reach without it.
 
 Either way only written (durable) counts enter the vector that nodes share,
 so a restarted node never finds its peers holding a count of its own that is
