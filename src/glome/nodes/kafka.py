@@ -34,7 +34,11 @@ an older value only makes it re-read, so they are kept per node, merged by
 maximum, and gossiped best-effort.
 
 The mode is the first positional argument or ``GLOME_KAFKA_MODE``; ``kv``
-keeps the log in lin-kv (see ``KvLog``).
+keeps the log in lin-kv (see ``KvLog``), and is durable by design: everything
+a client was told is in lin-kv, which survives ``--nemesis kill``, and a
+restarted node reads each key's log back before it answers for it. The word
+``durable`` chooses it (``fast durable`` is refused: fast mode keeps its log in
+memory).
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from glome.node import Future, Message, Node, field
 FAST = "fast"
 KV = "kv"
 MODES = (FAST, KV)
+DURABLE = "durable"
 GOSSIP_INTERVAL_S = 0.05
 COMMIT_FLUSH_S = 0.5
 APPEND_ATTEMPTS = 5
@@ -210,10 +215,11 @@ class FastLog:
 class KeyWriter:
     """The owner's view of one key in kv mode: the log lin-kv holds, and sends waiting."""
 
-    __slots__ = ("log", "waiting", "writing")
+    __slots__ = ("loaded", "log", "waiting", "writing")
 
     def __init__(self) -> None:
-        self.log: list[list[Any]] = []  # exactly the value of log/<key> in lin-kv
+        self.log: list[list[Any]] = []  # exactly the value of log/<key> in lin-kv, once loaded
+        self.loaded = False  # whether this process has read or written the key yet
         self.waiting: list[tuple[Any, Future]] = []
         self.writing = False
 
@@ -230,9 +236,11 @@ class KvLog:
     the new base for a retry of the same batch, which builds the same value
     again, so a late first attempt and its retry never both append.
     Other nodes forward sends and polls of a key to its owner, whose copy is
-    exactly what lin-kv holds. Committed offsets only steer where a consumer
-    resumes after an assign, so each node merges them by maximum and writes
-    the changed ones to ``commit/<key>`` every ``COMMIT_FLUSH_S``.
+    exactly what lin-kv holds: a process reads a key back before it first
+    answers a poll of it (a restarted owner starts with no copy). Committed
+    offsets only steer where a consumer resumes after an assign, so each node
+    merges them by maximum and writes the changed ones to ``commit/<key>``
+    every ``COMMIT_FLUSH_S``.
     """
 
     def __init__(self, node: Node) -> None:
@@ -296,24 +304,34 @@ class KvLog:
                 writer.log = await self.store.read(name, default=[])
                 if writer.log != wanted:
                     continue
-            writer.log = wanted
+            writer.log, writer.loaded = wanted, True
             return [offset for offset, _ in wanted[len(base) :]]
         raise Timeout(f"could not append to {name}")
 
     # -- polls -------------------------------------------------------------------
-    def local_poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
+    async def local_poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
         found = {}
         for key, start in offsets.items():
-            writer = self.keys.get(key)
-            if writer is not None and len(writer.log) > max(start, 0):
-                found[key] = writer.log[max(start, 0) :]
+            log = await self._log_of(key)
+            if len(log) > max(start, 0):
+                found[key] = log[max(start, 0) :]
         return found
+
+    async def _log_of(self, key: str) -> list[list[Any]]:
+        """The owner's copy of a key's log, read from lin-kv the first time."""
+        writer = self._writer(key)
+        if writer.loaded:
+            return writer.log
+        log = await self.store.read(f"log/{key}", default=[])
+        if not writer.loaded and not writer.writing:  # a write in flight sets it itself
+            writer.log, writer.loaded = log, True
+        return log
 
     async def poll(self, offsets: dict[str, int]) -> dict[str, list[list[Any]]]:
         by_owner: dict[str, dict[str, int]] = {}
         for key, start in offsets.items():
             by_owner.setdefault(self.owner(key), {})[key] = start
-        found = self.local_poll(by_owner.pop(self.node.id, {}))
+        found = await self.local_poll(by_owner.pop(self.node.id, {}))
         asks = [
             self.node.rpc(owner, {"type": "owner_poll", "offsets": wanted}, FORWARD_TIMEOUT_S)
             for owner, wanted in by_owner.items()
@@ -370,8 +388,9 @@ def build_kv() -> Node:
         return {"type": "poll_ok", "msgs": await log.poll(field(msg, "offsets", dict))}
 
     @node.on("owner_poll")
-    def owner_poll(msg: Message) -> dict[str, Any]:
-        return {"type": "owner_poll_ok", "msgs": log.local_poll(field(msg, "offsets", dict))}
+    async def owner_poll(msg: Message) -> dict[str, Any]:
+        msgs = await log.local_poll(field(msg, "offsets", dict))
+        return {"type": "owner_poll_ok", "msgs": msgs}
 
     @node.on("commit_offsets")
     def commit_offsets(msg: Message) -> dict[str, Any]:
@@ -424,8 +443,12 @@ def build(mode: str = FAST) -> Node:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    mode = args[0] if args else os.environ.get("GLOME_KAFKA_MODE", FAST)
+    durable = DURABLE in args
+    words = [arg for arg in args if arg != DURABLE]
+    mode = words[0] if words else KV if durable else os.environ.get("GLOME_KAFKA_MODE", FAST)
     try:
+        if durable and mode != KV:
+            raise ValueError(f"durable needs kv mode: {mode} mode keeps its log in memory")
         node = build(mode)
     except ValueError as error:
         print(error, file=sys.stderr)
