@@ -6,8 +6,10 @@ input; the console scripts (``glome-echo``, ...) call the same functions.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from importlib import import_module
+from typing import NoReturn
 
 #: node name -> "module:function" that runs it
 NODES: dict[str, str] = {
@@ -20,6 +22,30 @@ NODES: dict[str, str] = {
 }
 
 USAGE_EXIT = 254
+#: the argument every node accepts: keep what clients were told across kills
+DURABLE = "durable"
+
+
+class NodeArguments(argparse.ArgumentParser):
+    """A node's command line: a bad one is refused with the usage on stderr and exit 254,
+    Maelstrom's code for bad arguments (argparse alone would exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(USAGE_EXIT)
+
+
+def durable_by_design(prog: str, summary: str, why: str) -> NodeArguments:
+    """The command line of a node with no mode but ``durable``, which changes nothing."""
+    parser = NodeArguments(prog=prog, description=summary)
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        choices=[DURABLE],
+        help=f"accepted; this node is durable by design: {why}",
+    )
+    return parser
 
 
 def main(argv: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from glome.node import Message, Node, field
+from glome.nodes import durable_by_design
 
 
 def build() -> Node:
@@ -15,5 +16,7 @@ def build() -> Node:
     return node
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    why = "it keeps no state, so a restarted process answers as its predecessor did"
+    durable_by_design("glome-echo", __doc__.splitlines()[0], why).parse_args(argv)
     return build().run()

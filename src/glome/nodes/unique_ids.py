@@ -7,6 +7,7 @@ import os
 import time
 
 from glome.node import Message, Node
+from glome.nodes import durable_by_design
 
 
 def incarnation() -> str:
@@ -42,5 +43,7 @@ def build() -> Node:
     return node
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    why = "a restarted process names its ids with a new incarnation, so no id repeats"
+    durable_by_design("glome-unique-ids", __doc__.splitlines()[0], why).parse_args(argv)
     return build().run()
