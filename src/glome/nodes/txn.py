@@ -32,6 +32,17 @@ together at each replica (monotonic atomic view). Clients stay with one
 node, and a node's timestamps only grow, so program order also climbs: no
 G1c-process either (strong session read committed).
 
+**Restarts and durability.** Replication messages carry the sender's
+incarnation (``i``: the time of its init and a random tie-break). A peer that
+hears a newer incarnation resets what it knows of that node and sends it every
+version it wrote, as one batch from write 0, so a restarted node catches up
+whatever it forgot. With the argument ``durable`` nothing a client was told is
+lost to a kill: a transaction that writes is answered only once lin-kv holds the
+node's replica state (``txn/<node id>``: versions, clock and write count; group
+commit, one write in flight, a ``cas`` from the value last seen), only written
+state is replicated (so write numbers are never reused), and a process reads
+its state back at init before it answers anything.
+
 **What it cannot promise across nodes.** Two nodes that cannot talk may
 both read a key's version and both write it; total availability forces both
 to commit, and one write is silently overwritten: a lost update, which
@@ -44,12 +55,14 @@ between its request and its reply.
 
 from __future__ import annotations
 
-import argparse
+import random
 import time
 from typing import Any
 
-from glome.errors import MalformedRequest
-from glome.node import Message, Node
+from glome.errors import MalformedRequest, PreconditionFailed, Timeout
+from glome.kv import KV, LIN_KV
+from glome.node import Future, Message, Node
+from glome.nodes import DURABLE, NodeArguments
 
 #: seconds between replication batches
 DEFAULT_INTERVAL = 0.25
@@ -90,7 +103,20 @@ class Store:
         self.versions: dict[Any, Version] = {}
         self.clock = 0
         self.writes = 0  # how many of our transactions wrote something
+        self.replicable = -1  # our writes up to here may be replicated (-1: all of them)
         self.peers = {peer: Peer(now) for peer in node_ids if peer != node_id}
+        self.incarnation = [time.time_ns(), random.getrandbits(32)]
+        self.incarnations: dict[str, list[int]] = {}  # the newest each peer spoke from
+
+    def snapshot(self) -> dict[str, Any]:
+        """What ``restore`` needs to rebuild this replica after a restart."""
+        versions = [[k, v, ts] for k, (v, ts) in self.versions.items()]
+        return {"versions": versions, "clock": self.clock, "writes": self.writes}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.apply(state["versions"])
+        self.clock = max(self.clock, state["clock"])
+        self.writes = max(self.writes, state["writes"])
 
     def execute(self, txn: list[list[Any]]) -> list[list[Any]]:
         """Run ``txn`` alone: reads see the store and this txn's own earlier writes."""
@@ -124,6 +150,15 @@ class Store:
         peer = self.peers.get(src)
         if peer is None:
             raise MalformedRequest(f"{src} is not a peer")
+        incarnation = body.get("i")
+        if isinstance(incarnation, list):
+            known = self.incarnations.get(src)
+            if known is not None and incarnation < known:
+                self.apply(body.get("w", []))  # a late message of the peer's predecessor
+                return
+            if known is not None and incarnation > known:
+                self._restarted(src, now)
+            self.incarnations[src] = incarnation
         peer.last_heard = now
         peer.acknowledge(body["ack"], now)
         if "to" in body:
@@ -132,26 +167,38 @@ class Store:
                 peer.have = max(peer.have, body["to"])
             peer.ack_owed = True
 
+    def _restarted(self, src: str, now: float) -> None:
+        """``src`` came back as a new process: send it every version we wrote, from 0."""
+        peer = self.peers[src] = Peer(now)
+        peer.pending = {
+            k: (v, ts, self.writes)
+            for k, (v, ts) in self.versions.items()
+            if ts % self.n == self.index
+        }
+
     def batches(self, now: float) -> list[tuple[str, dict[str, Any]]]:
         """The messages of one replication tick (nothing for a quiet link)."""
+        writes = self.writes if self.replicable < 0 else self.replicable
         out = []
         for name, peer in self.peers.items():
-            body: dict[str, Any] = {"type": "replicate", "ack": peer.have}
+            body: dict[str, Any] = {"type": "replicate", "ack": peer.have, "i": self.incarnation}
             stalled = peer.pending and now - peer.last_progress >= RETRANSMIT
             silent = now - peer.last_heard >= RETRANSMIT
             if stalled:
                 start = peer.acked
                 peer.last_progress = now
-            elif self.writes > peer.sent and not silent:
+            elif writes > peer.sent and not silent:
                 start = peer.sent
             elif peer.ack_owed:
                 start = -1
             else:
                 continue
             if start >= 0:
-                body["from"], body["to"] = start, self.writes
-                body["w"] = [[k, e[0], e[1]] for k, e in peer.pending.items() if e[2] > start]
-                peer.sent = self.writes
+                body["from"], body["to"] = start, writes
+                body["w"] = [
+                    [k, e[0], e[1]] for k, e in peer.pending.items() if start < e[2] <= writes
+                ]
+                peer.sent = writes
             peer.ack_owed = False
             out.append((name, body))
         return out
@@ -167,13 +214,85 @@ def _valid_txn(txn: Any) -> bool:
     )
 
 
-def build(interval: float = DEFAULT_INTERVAL) -> Node:
+class Ledger:
+    """durable mode: the replica's state in lin-kv before a writing transaction is answered."""
+
+    def __init__(self, node: Node, store: Store) -> None:
+        self.node = node
+        self.store = store
+        self.kv = KV(node, LIN_KV)
+        self.key = f"txn/{node.id}"
+        self.stored: Any = None  # the key's value as last seen (None: absent)
+        self.recovered = Future()
+        self.waiting: list[tuple[int, Message, dict[str, Any]]] = []
+        self.writing = False
+        store.replicable = 0
+
+    async def recover(self) -> None:
+        """Read the state back: a restarted node goes on from its predecessor's."""
+        self._adopt(await self._read())
+        self.recovered.set_result(None)
+        self._write()
+
+    async def _read(self) -> Any:
+        while True:  # services are never partitioned; a timeout is retried
+            try:
+                return await self.kv.read(self.key, default=None)
+            except Timeout:
+                continue
+
+    def _adopt(self, stored: Any) -> None:
+        self.stored = stored
+        if isinstance(stored, dict):
+            self.store.restore(stored)
+            self._made_durable(stored["writes"])
+
+    def commit(self, writes: int, msg: Message, reply: dict[str, Any]) -> None:
+        """Answer ``msg`` once the state holds our write number ``writes``."""
+        self.waiting.append((writes, msg, reply))
+        self._write()
+
+    def _made_durable(self, writes: int) -> None:
+        self.store.replicable = max(self.store.replicable, writes)
+        still = []
+        for number, msg, reply in self.waiting:
+            if number <= self.store.replicable:
+                self.node.reply(msg, reply)
+            else:
+                still.append((number, msg, reply))
+        self.waiting = still
+
+    def _write(self) -> None:
+        if self.recovered.done() and not self.writing and self.waiting:
+            self.writing = True
+            self.node.spawn(self._persist())
+
+    async def _persist(self) -> None:
+        snapshot = self.store.snapshot()
+        try:
+            await self.kv.cas(self.key, self.stored, snapshot, create_if_not_exists=True)
+            self.stored = snapshot
+            self._made_durable(snapshot["writes"])
+        except PreconditionFailed:
+            self._adopt(await self._read())  # a timed-out write of ours landed after all
+        except Timeout:
+            pass  # unknown outcome: the next cas, from the value last seen, settles it
+        finally:
+            self.writing = False
+            self._write()
+
+
+def build(interval: float = DEFAULT_INTERVAL, durable: bool = False) -> Node:
     node = Node()
     state: dict[str, Store] = {}
+    ledgers: dict[str, Ledger] = {}
 
     @node.on_init
     def start() -> None:
-        state["store"] = Store(node.id, node.ids, time.monotonic())
+        store = state["store"] = Store(node.id, node.ids, time.monotonic())
+        if durable:
+            ledger = ledgers["ledger"] = Ledger(node, store)
+            node.spawn(ledger.recover())
         if len(node.ids) > 1:
             node.every(interval, replicate)
 
@@ -181,12 +300,28 @@ def build(interval: float = DEFAULT_INTERVAL) -> Node:
         for dest, body in state["store"].batches(time.monotonic()):
             node.send(dest, body)
 
-    @node.on("txn")
-    def txn(msg: Message) -> dict[str, Any]:
+    def transaction(msg: Message) -> list[list[Any]]:
         body = msg["body"].get("txn")
         if not _valid_txn(body):
             raise MalformedRequest(f"txn must be a list of [f, k, v] micro-ops, got {body!r}")
-        return {"type": "txn_ok", "txn": state["store"].execute(body)}
+        return state["store"].execute(body)
+
+    @node.on("txn")
+    def txn(msg: Message) -> dict[str, Any]:
+        return {"type": "txn_ok", "txn": transaction(msg)}
+
+    if durable:  # the same, answered once durable (a coroutine: kept off the fast path)
+
+        @node.on("txn")
+        async def durable_txn(msg: Message) -> dict[str, Any] | None:
+            ledger = ledgers["ledger"]
+            await ledger.recovered  # nothing is answered before the state is back
+            before = state["store"].writes
+            reply = {"type": "txn_ok", "txn": transaction(msg)}
+            if state["store"].writes == before:
+                return reply  # read-only: nothing to make durable
+            ledger.commit(state["store"].writes, msg, reply)
+            return None
 
     @node.on("replicate")
     def replicated(msg: Message) -> None:
@@ -195,10 +330,16 @@ def build(interval: float = DEFAULT_INTERVAL) -> Node:
     return node
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="glome-txn", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    parser = NodeArguments(prog="glome-txn", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "mode",
+        nargs="?",
+        choices=[DURABLE],
+        help="durable: answer a transaction that writes only once lin-kv holds it",
+    )
     parser.add_argument(
         "--interval", type=float, default=DEFAULT_INTERVAL, help="seconds between batches"
     )
-    args, _unknown = parser.parse_known_args()
-    return build(args.interval).run()
+    args = parser.parse_args(argv)
+    return build(args.interval, durable=args.mode == DURABLE).run()
