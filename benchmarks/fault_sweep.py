@@ -1,7 +1,8 @@
-"""Fault sweep: every glome node under partitions, three latency settings, two sizes.
+"""Fault sweep: every glome node under faults, three latency settings, two sizes.
 
 Each node configuration (echo, unique-ids, broadcast in each profile, counter,
-kafka in each mode, txn) runs with ``--nemesis partition`` and each of
+kafka in each mode, txn) runs with ``--nemesis partition`` (or the faults of
+``--faults``) and each of
 ``--latency 0``, ``--latency 100`` and ``--latency 100 --latency-dist
 exponential``, at its challenge's node count and at 5 nodes, once per seed.
 The other flags (rate, concurrency, consistency models, ``--availability``)
@@ -10,6 +11,13 @@ challenge judges it: availability may fall only where the challenge allows it.
 
     python benchmarks/fault_sweep.py --time-limit 10 --seeds 2
     python benchmarks/fault_sweep.py --only 'kafka-*,txn' --seeds 3 --jobs 2
+    python benchmarks/fault_sweep.py --durable --faults partition,kill,pause --sim --jobs 2
+
+``--durable`` sweeps the nodes' durable modes instead (docs/faults.md), which
+must lose nothing under kill and pause; echo is left out there, since
+Maelstrom's echo checker counts every request that timed out as a mismatch, and
+so is ``--availability total``, which no node can keep while it is killed.
+``--sim`` runs every test on the virtual clock (docs/simulation.md).
 
 Every run is its own ``glome test`` process in its own working directory under
 ``--store`` (``glome test`` writes ``store/`` and ``store/latest`` under its
@@ -30,7 +38,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import glome
@@ -38,6 +46,8 @@ from glome.challenges import BY_ID, Challenge, command_line
 
 #: flags the sweep sets itself, so the challenge's own values are dropped
 SWEEP_FLAGS = ("--node-count", "--time-limit", "--latency", "--latency-dist", "--nemesis")
+#: dropped too when nodes are killed or paused: no node answers while it is down
+PROCESS_FAULT_FLAGS = ("--availability",)
 
 #: latency setting label -> ``glome test`` flags
 LATENCIES: dict[str, tuple[str, ...]] = {
@@ -73,6 +83,17 @@ CONFIGS: tuple[Config, ...] = (
     Config("txn", BY_ID["6c"], ()),
 )
 
+#: the durable modes, for ``--durable``
+DURABLE_CONFIGS: tuple[Config, ...] = (
+    Config("unique-ids-durable", BY_ID["2"], ("durable",)),
+    Config("broadcast-latency-durable", BY_ID["3c"], ("latency", "durable")),
+    Config("broadcast-efficient-durable", BY_ID["3d"], ("efficient", "durable")),
+    Config("broadcast-frugal-durable", BY_ID["3e"], ("frugal", "durable")),
+    Config("counter-durable", BY_ID["4"], ("durable",)),
+    Config("kafka-durable", BY_ID["5b"], ("durable",)),
+    Config("txn-durable", BY_ID["6c"], ("durable",)),
+)
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -83,6 +104,8 @@ class Plan:
     latency: str
     seed: int
     time_limit: float
+    faults: str = "partition"
+    sim: bool = False
 
     @property
     def label(self) -> str:
@@ -93,7 +116,10 @@ class Plan:
         run = self.config.challenge.runs[0]
         base = command_line(self.config.challenge, run, binary=self.config.challenge.binary)
         # base = -w WORKLOAD --bin BINARY flag value ... (no node arguments: binary was given)
-        kept = base[:4] + _without(base[4:], SWEEP_FLAGS)
+        dropped = SWEEP_FLAGS
+        if "kill" in self.faults or "pause" in self.faults:
+            dropped += PROCESS_FAULT_FLAGS
+        kept = base[:4] + _without(base[4:], dropped)
         return [
             *kept,
             "--node-count",
@@ -101,10 +127,11 @@ class Plan:
             "--time-limit",
             f"{self.time_limit:g}",
             "--nemesis",
-            "partition",
+            self.faults,
             *LATENCIES[self.latency],
             "--seed",
             str(self.seed),
+            *(["--sim"] if self.sim else []),
             *self.config.node_args,
         ]
 
@@ -142,7 +169,13 @@ def challenge_time_limit(config: Config) -> float:
     return float(flags[flags.index("--time-limit") + 1])
 
 
-def plans(configs: list[Config], seeds: list[int], time_limit: float | None) -> list[Plan]:
+def plans(
+    configs: list[Config],
+    seeds: list[int],
+    time_limit: float | None,
+    faults: str = "partition",
+    sim: bool = False,
+) -> list[Plan]:
     """Every run, in table order; a challenge already at 5 nodes runs once per setting."""
     chosen = []
     for config in configs:
@@ -150,7 +183,9 @@ def plans(configs: list[Config], seeds: list[int], time_limit: float | None) -> 
         counts = sorted({challenge_node_count(config), SWEEP_NODE_COUNT})
         for count in counts:
             for latency in LATENCIES:
-                chosen.extend(Plan(config, count, latency, seed, limit) for seed in seeds)
+                chosen.extend(
+                    Plan(config, count, latency, seed, limit, faults, sim) for seed in seeds
+                )
     return chosen
 
 
@@ -233,6 +268,11 @@ def main() -> int:
     )
     parser.add_argument("--jobs", type=int, default=1, help="runs at once (default 1)")
     parser.add_argument(
+        "--faults", default="partition", help="the --nemesis of every run (default partition)"
+    )
+    parser.add_argument("--durable", action="store_true", help="sweep the durable modes")
+    parser.add_argument("--sim", action="store_true", help="run on the virtual clock")
+    parser.add_argument(
         "--store",
         type=Path,
         default=None,
@@ -240,18 +280,19 @@ def main() -> int:
     )
     args = parser.parse_args()
     patterns = args.only.split(",")
+    table = DURABLE_CONFIGS if args.durable else CONFIGS
     configs = [
         config
-        for config in CONFIGS
+        for config in table
         if any(fnmatch.fnmatch(config.name, pattern) for pattern in patterns)
     ]
     if not configs:
-        known = ", ".join(config.name for config in CONFIGS)
+        known = ", ".join(config.name for config in table)
         print(f"--only {args.only!r} matches no config (configs: {known})", file=sys.stderr)
         return 2
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    chosen = plans(configs, seeds, args.time_limit)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    chosen = plans(configs, seeds, args.time_limit, args.faults, args.sim)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     root = (args.store or Path("store") / "fault-sweep" / stamp).resolve()
     print(
         f"{len(chosen)} runs, {args.jobs} at a time, under {root}; "
