@@ -76,6 +76,18 @@ def test_a_run_gets_the_sweeps_faults_once_and_keeps_the_challenges_flags(sweep)
     assert kafka[-1] == "kv"
 
 
+def test_the_durable_sweep_kills_and_pauses_the_durable_modes_without_total_availability(sweep):
+    plans = sweep.plans(list(sweep.DURABLE_CONFIGS), [3], None, "partition,kill,pause", True)
+    assert "echo" not in {plan.config.name.split("-")[0] for plan in plans}
+    for plan in plans:
+        arguments = plan.arguments()
+        assert flag_values(arguments, "--nemesis") == ["partition,kill,pause"]
+        assert flag_values(arguments, "--availability") == []
+        assert "--sim" in arguments and arguments[-1] == "durable"
+    txn = next(plan.arguments() for plan in plans if plan.config.name == "txn-durable")
+    assert flag_values(txn, "--consistency-models") == ["read-committed"]
+
+
 def test_the_challenges_time_limit_is_the_default(sweep):
     limits = {
         plan.config.name: plan.time_limit for plan in sweep.plans(list(sweep.CONFIGS), [1], None)
