@@ -216,15 +216,16 @@ def test_zero_latency_with_a_random_distribution_is_refused_explaining_maelstrom
         ("partition", {"partition"}),
         ("partition , partition", {"partition"}),
         ("partition,", {"partition"}),
+        ("kill , pause,partition", {"kill", "pause", "partition"}),
     ],
 )
 def test_nemesis_splits_on_commas_with_any_spaces(given, faults):
     assert parse("--nemesis", given).nemesis == frozenset(faults)
 
 
-@pytest.mark.parametrize("bad", ["kill", "partition,kill", "", ",partition"])
-def test_nemesis_only_knows_partition(bad):
-    assert "Must be one of partition" in error_of("--bin", "x", "--nemesis", bad)
+@pytest.mark.parametrize("bad", ["crash", "partition,clock", "", ",partition"])
+def test_nemesis_knows_partition_kill_and_pause(bad):
+    assert "Must be one of kill, partition, pause" in error_of("--bin", "x", "--nemesis", bad)
 
 
 @pytest.mark.parametrize(
