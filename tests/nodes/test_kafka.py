@@ -136,9 +136,15 @@ def test_polls_under_lossy_gossip_never_skip_go_back_or_disagree(seed):
             assert seen[name][key] == expected
 
 
-def test_an_unknown_mode_is_refused(capsys):
-    assert main(["bogus"]) == 2
-    assert "unknown kafka mode" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "why"),
+    [(["bogus"], "unknown kafka mode"), (["fast", "durable"], "durable needs kv mode")],
+)
+def test_a_bad_mode_is_refused_with_exit_254(capsys, argv, why):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 254
+    assert why in capsys.readouterr().err
 
 
 # --- the challenges through glome test ---------------------------------------------------

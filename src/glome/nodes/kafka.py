@@ -53,6 +53,7 @@ from glome.errors import PreconditionFailed, RPCError, Timeout
 from glome.kv import KV as KVStore
 from glome.kv import LIN_KV
 from glome.node import Future, Message, Node, field
+from glome.nodes import NodeArguments
 
 FAST = "fast"
 KV = "kv"
@@ -442,15 +443,24 @@ def build(mode: str = FAST) -> Node:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    durable = DURABLE in args
-    words = [arg for arg in args if arg != DURABLE]
-    mode = words[0] if words else KV if durable else os.environ.get("GLOME_KAFKA_MODE", FAST)
+    parser = NodeArguments(prog="glome-kafka", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="fast|kv|durable",
+        help="the mode (default fast, or GLOME_KAFKA_MODE); durable chooses kv, which is "
+        "durable by design: every log is in lin-kv",
+    )
+    words = parser.parse_args(sys.argv[1:] if argv is None else argv).words
+    durable = DURABLE in words
+    modes = [word for word in words if word != DURABLE]
+    if len(modes) > 1:
+        parser.error(f"one mode at most, not {modes}")
+    mode = modes[0] if modes else KV if durable else os.environ.get("GLOME_KAFKA_MODE", FAST)
+    if durable and mode != KV:
+        parser.error(f"durable needs kv mode: {mode} mode keeps its log in memory")
     try:
-        if durable and mode != KV:
-            raise ValueError(f"durable needs kv mode: {mode} mode keeps its log in memory")
         node = build(mode)
     except ValueError as error:
-        print(error, file=sys.stderr)
-        return 2
+        parser.error(str(error))
     return node.run()
