@@ -314,7 +314,7 @@ class Broadcast:
         """Choose peers and arm the timers once init has named the nodes."""
         self.incarnation = [time.time_ns(), random.getrandbits(32)]
         if self.ledger is not None:
-            self.node.spawn(self.ledger.recover())
+            self.node.after(0, self.ledger.recover)  # right after init_ok: init answers first
         me, ids = self.node.id, self.node.ids
         others = [other for other in ids if other != me]
         self.period = self.profile.period(len(ids))

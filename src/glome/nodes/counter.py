@@ -310,7 +310,7 @@ def build(*, ack_when_durable: bool = False) -> Node:
     def start() -> None:
         gossip.start()
         node.every(GOSSIP_INTERVAL, gossip.tick)
-        ledger.start_recovery()
+        node.after(0, ledger.start_recovery)  # right after init_ok: init answers first
 
     @node.on("add")
     def add(msg: Message) -> None:

@@ -292,7 +292,7 @@ def build(interval: float = DEFAULT_INTERVAL, durable: bool = False) -> Node:
         store = state["store"] = Store(node.id, node.ids, time.monotonic())
         if durable:
             ledger = ledgers["ledger"] = Ledger(node, store)
-            node.spawn(ledger.recover())
+            node.after(0, ledger.recover)  # right after init_ok: init answers first
         if len(node.ids) > 1:
             node.every(interval, replicate)
 
