@@ -249,7 +249,21 @@ def test_kv_sends_waiting_on_a_write_share_the_next_cas():
     assert batch["to"] == [[0, "a"], [1, "b"], [2, "c"]]
     assert [first.result(), second.result(), third.result()] == [0, 1, 2]
     assert services.calls == []
-    assert log.local_poll({"k": 1}) == {"k": [[1, "b"], [2, "c"]]}
+    poll = Task(log.local_poll({"k": 1}))  # its own writes loaded the key: no read
+    assert poll.result() == {"k": [[1, "b"], [2, "c"]]}
+    assert services.calls == []
+
+
+def test_kv_a_restarted_owner_reads_a_key_back_before_it_answers_a_poll():
+    services = ScriptedServices()
+    log = KvLog(services)  # a new process: it holds no copy of any key
+    poll = Task(log.local_poll({"k": 0}))
+    read = settle_next(services, {"type": "read_ok", "value": [[0, "a"], [1, "b"]]})
+    assert read == {"type": "read", "key": "log/k"}
+    assert poll.result() == {"k": [[0, "a"], [1, "b"]]}
+    again = Task(log.local_poll({"k": 1}))  # read once: later polls answer from the copy
+    assert again.result() == {"k": [[1, "b"]]}
+    assert services.calls == []
 
 
 def test_kv_a_timed_out_cas_that_landed_is_not_appended_again():

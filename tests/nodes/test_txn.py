@@ -184,10 +184,27 @@ def test_a_node_replicates_its_writes_and_acknowledges_its_peers(start):
     peer = {"type": "replicate", "ack": batch["body"]["to"], "from": 0, "to": 1}
     node.send("n1", {**peer, "w": [[7, 70, 10**6]]})
     ack = node.recv(2.0)["body"]
-    assert ack == {"type": "replicate", "ack": 1}
+    assert ack == {"type": "replicate", "ack": 1, "i": batch["body"]["i"]}  # its incarnation
     reply = node.request("c1", {"type": "txn", "msg_id": 3, "txn": [["r", 7, None]]})
     assert reply["txn"] == [["r", 7, 70]]
     assert node.silent_for(0.5), "nothing pending and nothing owed: the link falls silent"
+
+
+def test_a_restarted_peer_gets_every_version_again_from_write_0(start):
+    node = start("n0", ["n0", "n1"], "--interval", "0.05")
+    node.request("c1", {"type": "txn", "msg_id": 2, "txn": [["w", 1, 10], ["w", 2, 20]]})
+    batch = node.recv(2.0)["body"]
+    node.send("n1", {"type": "replicate", "ack": batch["to"], "i": [5, 0]})
+    assert node.silent_for(0.5), "everything acknowledged"
+    # n1 comes back as a new process: it holds nothing and acknowledges nothing
+    node.send("n1", {"type": "replicate", "ack": 0, "i": [9, 0]})
+    again = node.recv(2.0)["body"]
+    assert (again["from"], again["to"]) == (0, 1)
+    assert sorted((k, v) for k, v, _ in again["w"]) == [(1, 10), (2, 20)]
+    # a late message of the old process says nothing of the new one
+    node.send("n1", {"type": "replicate", "ack": 1, "i": [5, 0]})
+    resent = node.recv(2.5)["body"]  # still unacknowledged: resent after RETRANSMIT
+    assert resent["from"] == 0 and len(resent["w"]) == 2
 
 
 # --- the challenges through glome test ---------------------------------------------------------
