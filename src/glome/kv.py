@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from glome.errors import KeyDoesNotExist
+from glome.errors import KeyDoesNotExist, Timeout
 from glome.node import DEFAULT_RPC_TIMEOUT, Node
 
 SEQ_KV = "seq-kv"
@@ -49,6 +49,15 @@ class KV:
                 raise
             return default
         return reply.get("value")
+
+    async def read_until_answered(self, key: Any, default: Any = None) -> Any:
+        """``read``, asked again after each timeout until the service answers: services
+        are never partitioned, so a node recovering its own state can wait for them."""
+        while True:
+            try:
+                return await self.read(key, default)
+            except Timeout:
+                continue
 
     async def write(self, key: Any, value: Any) -> None:
         """Set ``key`` to ``value``."""

@@ -37,6 +37,7 @@ ENV_SEED = "GLOME_SIM_SEED"
 ENV_NODE = "GLOME_SIM_NODE"
 #: how many times this node's process was started before (a restart after a kill)
 ENV_INCARNATION = "GLOME_SIM_INCARNATION"
+ENV_NAMES = (ENV_VERSION, ENV_SEED, ENV_NODE, ENV_INCARNATION)
 #: the key of the control lines, and of the announcement in ``init_ok``
 KEY = "glome_sim"
 #: every control line starts with these bytes, which no Maelstrom message does

@@ -23,6 +23,8 @@ from glome.bench.net import Network
 SPECS = ("one", "minority-third", "majority", "majorities-ring")
 START, STOP = "start-partition", "stop-partition"
 KILL, RESTART, PAUSE, RESUME = "kill", "start", "pause", "resume"
+#: what a completion says of a node a kill or a pause hit
+KILLED, PAUSED = "killed", "paused"
 #: what each process fault's ops undo: kill is undone by start, pause by resume
 PROCESS_FAULTS = {"kill": (KILL, RESTART), "pause": (PAUSE, RESUME)}
 #: Jepsen's db node specs; None picks a random non-empty subset
@@ -208,7 +210,7 @@ class ProcessNemesis:
         self.rng = rng
         #: enabled flip-flops in Jepsen's order (pause before kill), each: [fault, undo, next]
         self._flip_flops = [
-            [PROCESS_FAULTS[fault][0], PROCESS_FAULTS[fault][1], PROCESS_FAULTS[fault][0]]
+            [*PROCESS_FAULTS[fault], PROCESS_FAULTS[fault][0]]
             for fault in ("pause", "kill")
             if fault in faults
         ]

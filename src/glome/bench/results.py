@@ -243,10 +243,7 @@ def edn_results(value: Any, key: Any = None) -> Any:
         if isinstance(key, str) and key.endswith("-latencies"):
             return {_number(k): edn_results(v, k) for k, v in value.items()}
         if key in DATA_KEYED_MAPS:
-            return {
-                edn.Text(k) if isinstance(k, str) else k: _keyword_if_name(v)
-                for k, v in value.items()
-            }
+            return {edn.Text(k) if isinstance(k, str) else k: v for k, v in value.items()}
         return {k: edn_results(v, k) for k, v in value.items()}
     if key == "valid?" and isinstance(value, str):
         return edn.Keyword(value)

@@ -34,7 +34,14 @@ from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.loop import Loop, delivery_priority, gather, spawn
-from glome.bench.nemesis import PROCESS_FAULTS, Nemesis, PartitionNemesis, ProcessNemesis
+from glome.bench.nemesis import (
+    KILLED,
+    PAUSED,
+    PROCESS_FAULTS,
+    Nemesis,
+    PartitionNemesis,
+    ProcessNemesis,
+)
 from glome.bench.net import JOURNAL_FILE, Journal, Latency, Network
 from glome.bench.process import NodeCrashed, NodeProcess
 from glome.bench.progress import Progress
@@ -339,15 +346,7 @@ class Run:
         """The bench's environment; under --sim, with the protocol's variables set (and a
         fixed PYTHONHASHSEED, for Python nodes' set order), else with them removed."""
         env = {
-            name: value
-            for name, value in os.environ.items()
-            if name
-            not in (
-                simulation.ENV_VERSION,
-                simulation.ENV_SEED,
-                simulation.ENV_NODE,
-                simulation.ENV_INCARNATION,
-            )
+            name: value for name, value in os.environ.items() if name not in simulation.ENV_NAMES
         }
         if self.options.sim:
             env[simulation.ENV_VERSION] = str(simulation.VERSION)
@@ -507,7 +506,7 @@ class ProcessControl:
             return "already-dead"
         with self.run.guard.deferred():
             node.crash()
-        return "killed"
+        return KILLED
 
     async def restart(self, node_id: str) -> str:
         """A fresh process with the same node id, which gets ``init`` again; done when it
@@ -531,7 +530,7 @@ class ProcessControl:
         if node.paused:
             return "already-paused"
         node.pause()
-        return "paused"
+        return PAUSED
 
     def resume(self, node_id: str) -> str:
         node = self.run.nodes_by_id[node_id]

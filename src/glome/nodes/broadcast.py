@@ -225,21 +225,13 @@ class Ledger:
 
     async def recover(self) -> None:
         """Read the key back: a restarted node finds what its predecessor made durable."""
-        self._adopt(await self._read())
+        self._adopt(await self.store.read_until_answered(self.key))
         self.recovered = True
         self._write()
 
-    async def _read(self) -> str | None:
-        while True:  # services are never partitioned; a timeout is retried
-            try:
-                value = await self.store.read(self.key, default=None)
-                return value if isinstance(value, str) else None
-            except Timeout:
-                continue
-
-    def _adopt(self, stored: str | None) -> None:
-        self.stored = stored
-        if stored is not None:
+    def _adopt(self, stored: Any) -> None:
+        self.stored = stored if isinstance(stored, str) else None
+        if isinstance(stored, str):
             values = bitset.Bitset.decode(stored)
             self.durable.update(values)
             self.own.update(values)
@@ -276,7 +268,7 @@ class Ledger:
             self._answer()
         except PreconditionFailed:
             # a timed-out write of ours landed after all: take it, and write on from it
-            self._adopt(await self._read())
+            self._adopt(await self.store.read_until_answered(self.key))
         except Timeout:
             pass  # unknown outcome: the next cas, from the value last seen, settles it
         finally:

@@ -178,18 +178,10 @@ class Ledger:
             self.node.spawn(self._recover())
 
     async def _recover(self) -> None:
-        self._adopt(await self._read_own())
+        self._adopt(await self.store.read_until_answered(self.key))
         self.recovered.set_result(None)  # resumes waiting reads: after the count is in place
         self._answer_durable()
         self._flush()
-
-    async def _read_own(self) -> Stored | None:
-        """The key's value, retried until seq-kv answers (services are never partitioned)."""
-        while True:
-            try:
-                return await self.store.read(self.key, default=None)
-            except Timeout:
-                continue
 
     def _adopt(self, stored: Stored | None) -> None:
         """Take ``stored``, read from the key, as its latest value."""
@@ -249,7 +241,7 @@ class Ledger:
             self._made_durable(target)
         except PreconditionFailed:
             # a timed-out write (ours, or an earlier process's) landed after all
-            self._adopt(await self._read_own())
+            self._adopt(await self.store.read_until_answered(self.key))
         except Timeout:
             pass  # unknown outcome: the next cas, from the last value seen, settles it
         finally:

@@ -230,16 +230,9 @@ class Ledger:
 
     async def recover(self) -> None:
         """Read the state back: a restarted node goes on from its predecessor's."""
-        self._adopt(await self._read())
+        self._adopt(await self.kv.read_until_answered(self.key))
         self.recovered.set_result(None)
         self._write()
-
-    async def _read(self) -> Any:
-        while True:  # services are never partitioned; a timeout is retried
-            try:
-                return await self.kv.read(self.key, default=None)
-            except Timeout:
-                continue
 
     def _adopt(self, stored: Any) -> None:
         self.stored = stored
@@ -274,7 +267,9 @@ class Ledger:
             self.stored = snapshot
             self._made_durable(snapshot["writes"])
         except PreconditionFailed:
-            self._adopt(await self._read())  # a timed-out write of ours landed after all
+            self._adopt(
+                await self.kv.read_until_answered(self.key)
+            )  # a timed-out write of ours landed after all
         except Timeout:
             pass  # unknown outcome: the next cas, from the value last seen, settles it
         finally:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from glome.bench.history import NEMESIS, CheckContext, Op
-from glome.bench.nemesis import KILL, PAUSE, START
+from glome.bench.nemesis import KILL, KILLED, PAUSE, PAUSED, START
 
 #: fault name -> (the f that injects it, the word a completion gives a node it hit)
-FAULTS = {"partition": (START, None), "kill": (KILL, "killed"), "pause": (PAUSE, "paused")}
+FAULTS = {"partition": (START, None), "kill": (KILL, KILLED), "pause": (PAUSE, PAUSED)}
 
 
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
