@@ -23,7 +23,12 @@ Every run is its own ``glome test`` process in its own working directory under
 ``--store`` (``glome test`` writes ``store/`` and ``store/latest`` under its
 working directory, so parallel runs never share them). The script prints one
 row per run as it finishes, then the failures with the command that repeats
-each, then the totals; it exits 1 when any run is not valid.
+each, then the totals; it exits 1 when any run failed.
+
+A run whose nemesis kept every node killed or paused for its whole time limit
+(the ``all-down-s`` of its results' ``nemesis`` key) cannot complete an op, and
+Jepsen's stats checker then says invalid: when that checker is the only one
+to say so, the run is counted as *down*, not as a failure, and listed apart.
 """
 
 from __future__ import annotations
@@ -147,10 +152,16 @@ class Verdict:
     store: Path | None
     seconds: float
     problem: str = ""
+    all_down_s: float = 0.0
+
+    @property
+    def down(self) -> bool:
+        """Invalid only because no node was up for the whole run (see the module's doc)."""
+        return self.problem == "stats" and self.all_down_s >= self.plan.time_limit
 
     @property
     def failed(self) -> bool:
-        return self.valid is not True
+        return self.valid is not True and not self.down
 
 
 def _without(flags: list[str], dropped: tuple[str, ...]) -> list[str]:
@@ -223,6 +234,7 @@ def run(plan: Plan, root: Path) -> Verdict:
         store,
         seconds,
         "" if results.get("valid?") is True else _invalid_parts(results),
+        results.get("nemesis", {}).get("all-down-s", 0.0),
     )
 
 
@@ -237,7 +249,7 @@ def _invalid_parts(results: dict) -> str:
 
 HEADER = (
     f"{'config':<20} {'nodes':>5} {'latency':>8} {'seed':>4} {'valid?':>7} "
-    f"{'ok-frac':>8} {'msgs/op':>8} {'secs':>5}  store"
+    f"{'ok-frac':>8} {'msgs/op':>8} {'down-s':>6} {'secs':>5}  store"
 )
 
 
@@ -250,8 +262,23 @@ def row(verdict: Verdict) -> str:
     note = f"  [{verdict.problem}]" if verdict.problem else ""
     return (
         f"{plan.config.name:<20} {plan.node_count:>5} {plan.latency:>8} {plan.seed:>4} "
-        f"{valid:>7} {ok:>8} {msgs:>8} {verdict.seconds:>5.0f}  {where}{note}"
+        f"{valid:>7} {ok:>8} {msgs:>8} {verdict.all_down_s:>6.1f} {verdict.seconds:>5.0f}"
+        f"  {where}{note}"
     )
+
+
+def summary(verdicts: list[Verdict]) -> str:
+    """One line per config and node count: runs, valid, down, failed, worst msgs/op."""
+    groups: dict[tuple[str, int], list[Verdict]] = {}
+    for verdict in verdicts:
+        groups.setdefault((verdict.plan.config.name, verdict.plan.node_count), []).append(verdict)
+    lines = [f"{'config':<28} {'nodes':>5} {'runs':>5} {'valid':>5} {'down':>5} {'failed':>6}"]
+    for (name, count), group in groups.items():
+        valid = sum(verdict.valid is True for verdict in group)
+        down = sum(verdict.down for verdict in group)
+        failed = sum(verdict.failed for verdict in group)
+        lines.append(f"{name:<28} {count:>5} {len(group):>5} {valid:>5} {down:>5} {failed:>6}")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -305,12 +332,17 @@ def main() -> int:
         for verdict in pool.map(lambda plan: run(plan, root), chosen):
             verdicts.append(verdict)
             print(row(verdict), flush=True)
+    print("\n" + summary(verdicts))
     failures = [verdict for verdict in verdicts if verdict.failed]
+    downs = [verdict for verdict in verdicts if verdict.down]
+    for verdict in downs:
+        print(f"\nDOWN {verdict.plan.label}: no node up for {verdict.all_down_s:g} s")
     for verdict in failures:
         print(f"\nFAILED {verdict.plan.label}: {verdict.problem}")
         print("  glome test " + " ".join(verdict.plan.arguments()))
     print(
-        f"\nruns {len(verdicts)}  failures {len(failures)}  load average {os.getloadavg()[0]:.2f}"
+        f"\nruns {len(verdicts)}  failures {len(failures)}  down {len(downs)}"
+        f"  load average {os.getloadavg()[0]:.2f}"
     )
     return 1 if failures else 0
 

@@ -32,6 +32,17 @@ LATENESS_BINS = 100_000  # 10 µs bins up to 1 s; later ones share the last bin
 JOURNAL_BATCH_BYTES = 1 << 16  # hand the journal over in chunks of about 64 KiB
 
 
+def release_time(deadline: int, taken: int) -> int:
+    """When a message taken at ``taken`` is delivered: Maelstrom's receiver sleeps the
+    time left to the deadline as whole milliseconds, rounded down, read just after
+    taking it; so the wait is the whole milliseconds strictly below the time left,
+    and a message arrives up to 1 ms before its deadline (docs/network.md)."""
+    left = deadline - taken
+    if left <= 0:
+        return taken
+    return taken + ((left + MS - 1) // MS - 1) * MS
+
+
 class _Inbox:
     __slots__ = (
         "batching",
@@ -140,7 +151,7 @@ class Router:
             self._journal_add(b'[%d,"send",%d,%b]\n' % (now, message_id, raw))
         heapq.heappush(inbox.heap, (deadline, message_id, message))
         if not inbox.holding and inbox.open:
-            self._take(inbox, 0)
+            self._take(inbox, now)
         return message_id
 
     def route_lines(self, lines: list[bytes], start: int) -> int:
@@ -165,7 +176,9 @@ class Router:
                 return index
         return -1
 
-    def _take(self, inbox: _Inbox, floor: int) -> None:
+    def _take(self, inbox: _Inbox, taken: int) -> None:
+        """Serve the head of ``inbox`` as Maelstrom's receiving thread, which takes it at
+        ``taken`` (when idle: now; else when it delivered the previous message)."""
         heap = inbox.heap
         partitions = self.partitions
         while heap and inbox.open:
@@ -174,16 +187,16 @@ class Router:
                 dropped = partitions.get(inbox.node_id)
                 if dropped is not None and message[1] in dropped:
                     continue
-            due = deadline if deadline > floor else floor
+            due = release_time(deadline, taken)
             now = self._clock()
-            if deadline > now:
+            if due > now:
                 inbox.holding = True
                 inbox.held_due = due
                 inbox.held_message = message
-                self._call_at(deadline, inbox.release)
+                self._call_at(due, inbox.release)
                 return
             self._deliver(inbox, message, due, now)
-            floor = due
+            taken = due
 
     def _release(self, inbox: _Inbox) -> None:
         if not inbox.holding:

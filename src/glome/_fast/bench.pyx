@@ -35,6 +35,14 @@ cdef inline long long _now_fast():
     return ts.tv_sec * 1000000000LL + ts.tv_nsec
 
 
+cdef inline long long _release_time(long long deadline, long long taken):
+    # the pure twin's release_time: the whole milliseconds strictly below the time left
+    cdef long long left = deadline - taken
+    if left <= 0:
+        return taken
+    return taken + ((left + MS - 1) // MS - 1) * MS
+
+
 cdef class _Inbox:
     cdef public str node_id
     cdef public object deliver
@@ -202,7 +210,7 @@ cdef class Router:
             self._journal_send(now, message_id, raw)
         heappush(inbox.heap, (deadline, message_id, message))
         if not inbox.holding and inbox.open:
-            self._take(inbox, 0)
+            self._take(inbox, now)
         return message_id
 
     def route_lines(self, list lines, Py_ssize_t start):
@@ -228,31 +236,30 @@ cdef class Router:
                 return index
         return -1
 
-    cdef int _take(self, _Inbox inbox, long long floor) except -1:
+    cdef int _take(self, _Inbox inbox, long long taken) except -1:
         cdef list heap = inbox.heap
         cdef dict partitions = self.partitions
         cdef tuple entry
         cdef tuple message
-        cdef long long deadline, due, now
+        cdef long long due, now
         cdef object dropped
         while heap and inbox.open:
             entry = heappop(heap)
-            deadline = entry[0]
             message = entry[2]
             if partitions:
                 dropped = partitions.get(inbox.node_id)
                 if dropped is not None and message[1] in dropped:
                     continue
-            due = deadline if deadline > floor else floor
+            due = _release_time(entry[0], taken)
             now = self._now()
-            if deadline > now:
+            if due > now:
                 inbox.holding = True
                 inbox.held_due = due
                 inbox.held_message = message
-                self._call_at(deadline, inbox.release)
+                self._call_at(due, inbox.release)
                 return 0
             self._deliver(inbox, message, due, now)
-            floor = due
+            taken = due
         return 0
 
     def _release(self, _Inbox inbox):

@@ -5,7 +5,8 @@ drawn from ``--latency``/``--latency-dist``, but only when neither end is a
 client (an id starting with ``c``). Each recipient owns one queue ordered by
 deadline and served serially, as Maelstrom's one receiving thread per id does:
 an idle recipient takes the head at once, checks partitions *then*, and holds
-it until its deadline before taking the next (head-of-line blocking). Sends and
+it for the whole milliseconds left to its deadline, rounded down, before taking
+the next (head-of-line blocking; docs/network.md). Sends and
 deliveries are journaled and counted for the ``net`` checker; how late each
 delivery actually happened against its deadline is measured, because a bench
 that delivers late distorts what it measures.

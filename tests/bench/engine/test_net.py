@@ -66,19 +66,34 @@ def test_latency_applies_only_between_non_clients(setup):
     net.send("n1", "lin-kv", {"type": "read"})  # services get latency
     net.send("n1", "n2", {"type": "gossip"})
     assert received["lin-kv"] == [] and received["n2"] == []
-    loop.advance(99)
+    loop.advance(98.9)
     assert received["n2"] == []
-    loop.advance(1)
+    loop.advance(0.1)  # 99 ms: the whole milliseconds strictly below the 100 left
     assert len(received["n2"]) == 1 and len(received["lin-kv"]) == 1
+
+
+def test_a_receiver_sleeps_whole_milliseconds_from_when_it_takes_a_message(setup):
+    """Maelstrom's receiver sleeps the time left as whole ms, rounded down, read just
+    after it takes the head: when idle, at the send; else after its last delivery."""
+    net, loop, received = setup
+    net.send("n1", "n2", {"type": "first"})  # deadline 100, taken at 0: arrives at 99
+    loop.advance(0.5)
+    net.send("n3", "n2", {"type": "second"})  # deadline 100.5, taken at 99: 1.5 left
+    loop.advance(98.5)
+    assert [m[3]["type"] for m in received["n2"]] == ["first"]
+    loop.advance(0.9)
+    assert [m[3]["type"] for m in received["n2"]] == ["first"]
+    loop.advance(0.1)  # 100 ms: one whole ms after it was taken
+    assert [m[3]["type"] for m in received["n2"]] == ["first", "second"]
 
 
 def test_head_of_line_blocking_behind_a_held_message(setup):
     net, loop, received = setup
-    net.send("n1", "n2", {"type": "slow"})  # taken at once, held 100 ms
+    net.send("n1", "n2", {"type": "slow"})  # taken at once, held 99 ms
     loop.advance(10)
     net.send("c1", "n2", {"type": "client"})  # deadline now, but waits behind
     assert received["n2"] == []
-    loop.advance(90)
+    loop.advance(89)
     assert [m[3]["type"] for m in received["n2"]] == ["slow", "client"]
 
 

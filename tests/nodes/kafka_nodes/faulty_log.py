@@ -8,7 +8,9 @@
   send of the key got (and stored there too);
 * ``skip-offset``: a poll leaves out the second message it would return;
 * ``lose-write``: a send is acknowledged but never stored;
-* ``rewind``: a poll starts one message before the requested offset.
+* ``rewind``: a poll starts one message before the requested offset;
+* ``refuse-commit``: every other ``commit_offsets`` is refused with a definite
+  error (11, temporarily unavailable), so the poll before it fails.
 """
 
 import sys
@@ -24,7 +26,7 @@ def build(fault: str) -> Node:
     logs: dict[str, list[list]] = {}
     commits: dict[str, int] = {}
     next_offsets: dict[str, int] = {}
-    counts = {"send": 0, "poll": 0}
+    counts = {"send": 0, "poll": 0, "commit": 0}
 
     def strikes(kind: str) -> bool:
         counts[kind] += 1
@@ -61,6 +63,9 @@ def build(fault: str) -> Node:
 
     @node.on("commit_offsets")
     def commit_offsets(msg):
+        counts["commit"] += 1
+        if fault == "refuse-commit" and counts["commit"] % 2 == 0:
+            return {"type": "error", "code": 11, "text": "commit refused"}
         for key, offset in msg["body"]["offsets"].items():
             commits[key] = max(commits.get(key, -1), offset)
         return {"type": "commit_offsets_ok"}

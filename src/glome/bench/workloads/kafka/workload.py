@@ -1,12 +1,13 @@
 """The kafka client (spec 5.6): local offsets, commit after poll, assign, crash.
 
 Each client keeps the offsets it polls from (assigned key -> next offset).
-A poll sends that map, then commits the highest offset it returned per key;
-the local offsets move past the returned messages only once the commit
-succeeded, so a poll that ends fail or info never makes the next poll of
-the same client skip what it returned. An assign either starts its keys from
-0 (seek to beginning) or resumes each newly assigned key at its committed
-offset. A crash completes info at once: the worker then gets a new process
+A poll sends that map, moves the local offsets past the messages it returned
+as soon as the reply arrives, then commits the highest offset it returned
+per key. That is Maelstrom's order (spec 5.6): when the commit then fails,
+the poll is recorded fail or info, yet the client's next poll starts after
+the messages it never recorded, and the checker sees a skip. An assign either
+starts its keys from 0 (seek to beginning) or resumes each newly assigned key
+at its committed offset. A crash completes info at once: the worker then gets a new process
 and a fresh client with no offsets (kafka clients are never reused).
 """
 
@@ -81,11 +82,11 @@ class Kafka(Workload):
         committed = {
             key: max(pair[0] for pair in pairs) for key, pairs in messages.items() if pairs
         }
-        if committed:
-            await client.rpc(NAME, node, {"type": "commit_offsets", "offsets": committed})
         for key in messages:
             after = committed[key] + 1 if key in committed else 0
             offsets[key] = max(offsets.get(key, 0), after)
+        if committed:
+            await client.rpc(NAME, node, {"type": "commit_offsets", "offsets": committed})
         return {**op, "type": OK, "value": [[POLL, messages]]}
 
     async def _assign(self, client: Client, node: str, op: Op, offsets: dict[str, int]) -> Op:
