@@ -127,10 +127,12 @@ class Router:
 
     # -- traffic ----------------------------------------------------------
     def send(self, src: str, dest: str, body: Any, raw: bytes | None) -> int:
-        """Route a message; its id, or -1 if src or dest is not registered."""
+        """Route a message; its id, or -1 if src or dest is not registered (which uses up
+        an id all the same, as in Maelstrom)."""
         inboxes = self._inboxes
         inbox = inboxes.get(dest)
         if inbox is None or src not in inboxes:
+            self.next_id += 1  # Maelstrom numbers a message before it checks its ids
             return -1
         message_id = self.next_id
         self.next_id = message_id + 1

@@ -188,6 +188,7 @@ cdef class Router:
         cdef _Inbox inbox
         cdef object found = self._inboxes.get(dest)
         if found is None or src not in self._inboxes:
+            self.next_id += 1  # Maelstrom numbers a message before it checks its ids
             return -1
         inbox = <_Inbox>found
         cdef long long message_id = self.next_id

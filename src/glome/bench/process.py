@@ -75,6 +75,9 @@ def parse_line(node_id: str, line: bytes) -> tuple[str, str, Any]:
         body = parsed.get("body")
         if type(src) is str and type(dest) is str and type(body) is dict:
             return src, dest, body
+    parsed = _as_map(parsed)
+    if type(parsed) is dict and "body" in parsed:
+        parsed["body"] = _as_map(parsed["body"])
     why = envelope_violation(parsed)
     if why:
         raise NodeOutputError(
@@ -87,6 +90,20 @@ def parse_line(node_id: str, line: bytes) -> tuple[str, str, Any]:
 
 _INVALID = object()
 _UNRELAYABLE = object()
+
+
+def _as_map(value: Any) -> Any:
+    """What Maelstrom makes of a value it reads as a map (the envelope, and its body):
+    it folds the value's entries into a map, so ``null`` and ``[]`` become ``{}`` and
+    an array of ``[key, value]`` pairs becomes their map, later pairs winning
+    (docs/protocol.md). Anything else is returned as it is, to be refused."""
+    if value is None:
+        return {}
+    if type(value) is list and all(
+        type(pair) is list and len(pair) == 2 and type(pair[0]) is str for pair in value
+    ):
+        return dict(value)
+    return value
 
 
 def _first_json_value(line: bytes) -> Any:
@@ -110,12 +127,13 @@ def envelope_violation(parsed: Any) -> str | None:
     extra = parsed.keys() - ENVELOPE_KEYS
     if extra:
         return f"disallowed top-level key(s) {sorted(extra)}"
-    if type(parsed.get("src")) is not str:
+    missing = [key for key in ("src", "dest", "body") if key not in parsed]
+    if missing:
+        return f"missing required key(s) {missing}"
+    if type(parsed["src"]) is not str:
         return "src must be a string"
-    if type(parsed.get("dest")) is not str:
+    if type(parsed["dest"]) is not str:
         return "dest must be a string"
-    if "body" not in parsed:
-        return "missing required key body"
     if type(parsed["body"]) is not dict:
         return "body must be a JSON object"
     message_id = parsed.get("id")
@@ -428,7 +446,8 @@ class NodeProcess:
                     return
             try:  # the bulk path stopped here: diagnose (and route) this line alone
                 src, dest, body = parse_line(self.node_id, lines[index])
-                net.send(src, dest, body, lines[index])
+                # journaled re-encoded: the line may hold more than the message it meant
+                net.send(src, dest, body, None)
             except (NodeOutputError, NetError) as error:
                 self._poison(str(error))
                 return

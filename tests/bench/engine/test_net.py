@@ -57,6 +57,9 @@ def test_ids_count_from_zero_and_unknown_ids_are_refused(setup):
         net.send("n1", "c9", {"type": "late reply"})
     with pytest.raises(NetError):
         net.send("ghost", "n1", {"type": "x"})
+    # as in Maelstrom, which numbers a message before it checks its ids, each refused
+    # send used up an id
+    assert net.send("n1", "n2", {"type": "c"}) == 4
 
 
 def test_latency_applies_only_between_non_clients(setup):

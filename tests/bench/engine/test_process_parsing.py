@@ -22,14 +22,38 @@ def test_an_integer_id_is_tolerated():
 
 
 @pytest.mark.parametrize(
+    ("line", "body"),
+    [
+        (b'{"src":"n1","dest":"n2","body":null}', {}),
+        (b'{"src":"n1","dest":"n2","body":[]}', {}),
+        (
+            b'{"src":"n1","dest":"n2","body":[["type","a"],["n",1],["type","b"]]}',
+            {"type": "b", "n": 1},
+        ),
+    ],
+)
+def test_maelstrom_reads_null_empty_and_pair_array_bodies_as_maps(line, body):
+    """Maelstrom folds a body's entries into a map, so these pass as maps (later pairs win)."""
+    assert parse_line("n1", line) == ("n1", "n2", body)
+
+
+def test_an_envelope_given_as_pairs_is_a_map_too():
+    line = b'[["src","n1"],["dest","n2"],["body",{"a":1}]]'
+    assert parse_line("n1", line) == ("n1", "n2", {"a": 1})
+
+
+@pytest.mark.parametrize(
     ("line", "fragment"),
     [
         (b"", "not well-formed JSON"),
         (b"hello", "not well-formed JSON"),
         (b'{"src":"n1","dest":"n2","body":{},"extra":1}', "disallowed top-level key"),
         (b'{"src":1,"dest":"n2","body":{}}', "src must be a string"),
-        (b'{"src":"n1","dest":"n2"}', "missing required key body"),
+        (b'{"src":"n1","dest":"n2"}', "missing required key(s) ['body']"),
         (b'{"src":"n1","dest":"n2","body":[1]}', "body must be a JSON object"),
+        (b'{"src":"n1","dest":"n2","body":"text"}', "body must be a JSON object"),
+        (b'{"src":"n1","dest":"n2","body":[["a",1,2]]}', "body must be a JSON object"),
+        (b"null", "missing"),
         (b'{"id":"x","src":"n1","dest":"n2","body":{}}', "id must be an integer"),
         (b"[1,2]", "not a JSON object"),
     ],
