@@ -1,8 +1,10 @@
 """One ``glome test`` run, start to finish (spec 0.1).
 
-Services, node processes and init; client setup; the generator's phases;
-teardown (a node that exited early aborts the run with Maelstrom's crash
-report); then analysis and the store. Every child process is killed on the
+Services, node processes and init; client setup; the generator's phases; the
+history written while the nodes still run, as Jepsen writes it before tearing
+its DB down (their messages meanwhile are routed and counted); teardown (a
+node that exited early aborts the run with Maelstrom's crash report); then
+analysis and the rest of the store. Every child process is killed on the
 way out, whatever happens. SIGINT or SIGTERM ends the run early: the nodes
 are killed, and the history so far is stored with results that say the run
 was interrupted (``valid?`` unknown, the signal under ``glome``).
@@ -19,6 +21,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,7 +36,7 @@ from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Op
-from glome.bench.loop import Loop, delivery_priority, gather, spawn
+from glome.bench.loop import Loop, delivery_priority, gather, sleep_until, spawn
 from glome.bench.nemesis import (
     KILLED,
     PAUSED,
@@ -50,6 +53,8 @@ from glome.bench.simulation import SimulatedNode, VirtualLoop, announces, refusa
 from glome.bench.workloads import Workload, create
 
 INIT_TIMEOUT_S = 10.0
+HISTORY_POLL_NS = 1_000_000  # how often the loop looks whether the history is written
+HISTORY_SWITCH_S = 0.0005  # the GIL switch interval while it is written
 EXIT_CHECK_DELAY_NS = 50_000_000
 
 
@@ -185,6 +190,8 @@ class Run:
         self.store: Path | None = None
         self.journal: Journal | None = None
         self.scheduling = "ordinary"
+        self.lateness: dict[str, Any] = {}  # the network's, when the generator finished
+        self.scheduler_started = False
         self.analysing = False
 
     def say(self, text: str) -> None:
@@ -241,6 +248,7 @@ class Run:
                 setup_clients = {node: self._open_client() for node in options.nodes}
                 self._setup(workload, setup_clients)
                 scheduler = self._scheduler(workload, history)
+                self.scheduler_started = True
                 self.progress = Progress.start(
                     self.loop, self.console, options, history, self.net, scheduler
                 )
@@ -250,7 +258,9 @@ class Run:
                 for client in setup_clients.values():
                     client.close()
                 self.net.heal()
-                self._check_crashes()
+                self.lateness = self.net.lateness()  # the run's: the window below has no ops
+                self._write_history_while_nodes_run(history.ops)
+                self._check_crashes()  # after the history, as Maelstrom's teardown
             except ClientError as error:
                 raise TestAborted(str(error)) from error
             finally:
@@ -407,14 +417,56 @@ class Run:
         )
 
     def _stdout_closed(self, node: NodeProcess) -> None:
-        """A node closed its stdout: if it exited, the run is over (spec 2.4)."""
+        """A node closed its stdout. If it exited before the generator started, the run
+        is over at once (Maelstrom would first wait out init's 10 s timeout). Later, as
+        in Maelstrom, the run goes on (requests to the node time out), the history is
+        written, and the teardown aborts with the crash report (spec 2.4)."""
 
         def check() -> None:
             status = node.exited()
-            if status is not None:
-                self.loop.fail(NodeCrashed(node.crash_report(status)))
+            if status is None:
+                return
+            if self.scheduler_started:
+                self.say(
+                    f"\nWARNING: {node.node_id} exited with status {status}. As Maelstrom does, "
+                    "the test runs on (requests to it time out) and aborts at teardown, "
+                    "without analysis (exit 255).\n"
+                )
+                return
+            self.loop.fail(NodeCrashed(node.crash_report(status)))
 
         self.loop.call_at(self.loop.now() + EXIT_CHECK_DELAY_NS, check)
+
+    def _write_history_while_nodes_run(self, ops: list[Op]) -> None:
+        """Write the history in a thread while the loop keeps routing: Jepsen saves it
+        before the DB teardown, and Maelstrom's network routes and journals the nodes'
+        messages meanwhile, so they count in msgs-per-op. Virtual time takes none."""
+        if self.options.sim:
+            store_results.write_history(self.store, ops)
+            return
+        failure: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                store_results.write_history(self.store, ops)
+            except BaseException as error:  # re-raised on the loop's thread
+                failure.append(error)
+
+        async def until_written() -> None:
+            while writer.is_alive():
+                await sleep_until(self.loop, self.loop.now() + HISTORY_POLL_NS)
+
+        writer = threading.Thread(target=write, name="glome-history-writer")
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(HISTORY_SWITCH_S)  # the loop keeps its deliveries on time
+        try:
+            writer.start()
+            self.loop.run_until(spawn(self.loop, until_written()))
+        finally:
+            writer.join()
+            sys.setswitchinterval(switch_interval)
+        if failure:
+            raise failure[0]
 
     def _check_crashes(self) -> None:
         for node in self.nodes:
@@ -444,7 +496,7 @@ class Run:
         net_stats = self.net.stats()
         glome = {
             "seed": self.options.seed,
-            "lateness": self.net.lateness(),
+            "lateness": self.lateness,
             "poisoned-nodes": self.poisoned,
             "stdin-overflow": [
                 {
@@ -465,7 +517,6 @@ class Run:
         store_results.write_test(
             self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}
         )
-        store_results.write_history(self.store, history)
         return analyze(self.store, workload, history, net_stats, glome, self.options)
 
     def _interrupted(self, interruption: Interrupted, history: list[Op]) -> Outcome:
