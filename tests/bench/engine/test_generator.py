@@ -113,6 +113,26 @@ def test_stagger_rate_and_round_robin_workers():
     assert [op["index"] for op in ops] == list(range(len(ops)))
 
 
+class LateLoop(VirtualLoop):
+    """A virtual loop whose every timer fires ``LATE_NS`` after it was due, as a busy
+    machine's loop wakes late."""
+
+    LATE_NS = 2 * MS
+
+    def call_at(self, when_ns, callback):
+        return super().call_at(when_ns + self.LATE_NS, callback)
+
+
+def test_late_wake_ups_slow_the_schedule_as_jepsens_interpreter_does():
+    """Jepsen's stagger times each op when its scheduler actually woke and draws the
+    next gap from there, so every late wake-up pushes the rest of the schedule back:
+    gaps of mean 5 ms plus 2 ms of lateness give about 5 s / 7 ms ops, not 1,000."""
+    loop = LateLoop(step_timeout_s=1.0)
+    times = [op["time"] for op in invocations(run(Scripted(loop), loop, rate=200, time_limit=5))]
+    assert 650 <= len(times) <= 780
+    assert min(b - a for a, b in itertools.pairwise(times)) >= LateLoop.LATE_NS
+
+
 def test_busy_workers_limit_the_rate():
     loop = Loop()
     ops = run(Scripted(loop, delay_s=0.05), loop, concurrency=2, rate=1000, time_limit=3)
