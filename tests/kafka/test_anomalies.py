@@ -179,8 +179,8 @@ CASES = {
     "nonmonotonic-send": nonmonotonic_send,
     "unseen": unseen,
     "G1c-realtime": future_read,
+    "strong-PL-2-cycle-exists": future_read,
     "empty-transaction-graph": empty_graph,
-    "no-writer-of-value": unwritten_read,
 }
 
 
@@ -242,11 +242,66 @@ def test_examples_name_the_evidence() -> None:
     assert seen["unseen"] == {"k": 1} and seen["messages"] == {"k": ["b"]}
 
 
-def test_message_nobody_sent_names_the_poll() -> None:
+def test_message_nobody_sent_makes_the_analysis_unknown() -> None:
+    """Jepsen's wr graph throws no-writer-of-value and its guarded check answers
+    :unknown with only the error: nothing else is reported, whatever else is wrong."""
     result = verdict(unwritten_read(clean=False))
-    (error,) = result["no-writer-of-value"]["errs"]
-    assert error["value"] == "nobody sent me" and error["offset"] == 1
-    assert error["op"]["f"] == "poll" and error["op"]["index"] == 3
+    assert result["valid?"] == "unknown"
+    assert set(result) == {"valid?", "error"}
+    error = result["error"]
+    assert error["type"] == "no-writer-of-value"
+    assert (error["key"], error["value"]) == ("k", "nobody sent me")
+    assert "no-writer-of-value" in error["explanation"]
+    assert '"nobody sent me"' in error["explanation"] and "index 3" in error["explanation"]
+    assert verdict(unwritten_read(clean=True))["valid?"] is True
+
+
+def test_unknown_outranks_anomalies_the_checker_never_gets_to_report() -> None:
+    def build(b: HistoryBuilder) -> None:
+        lost_write(clean=False)(b)  # a lost write on its own is invalid ...
+        b.poll(2, {"j": [[0, "ghost"]]})  # ... but the ghost stops the analysis first
+
+    assert verdict(lost_write(clean=False))["valid?"] is False
+    result = verdict(build)
+    assert result["valid?"] == "unknown"
+    assert (result["error"]["key"], result["error"]["value"]) == ("j", "ghost")
+
+
+def test_a_message_sent_to_another_key_has_no_writer() -> None:
+    def build(b: HistoryBuilder) -> None:
+        b.send(0, "k", "a", 0)
+        b.poll(1, {"j": [[0, "a"]]})
+
+    assert verdict(build)["valid?"] == "unknown"
+
+
+def test_a_failed_or_indeterminate_send_is_a_writer() -> None:
+    def build(kind: str) -> Callable[[HistoryBuilder], None]:
+        def history(b: HistoryBuilder) -> None:
+            b.send(0, "k", "a", kind=kind)
+            b.poll(1, {"k": [[0, "a"]]})
+
+        return history
+
+    assert verdict(build("fail"))["error-types"] == ["G1a"]
+    assert verdict(build("info"))["valid?"] is True
+
+
+def test_a_future_read_proves_strong_read_committed_broken() -> None:
+    """Elle reports the cycle-exists proof beside the concrete cycle, per component."""
+    result = verdict(future_read(clean=False))
+    assert result["error-types"] == ["G1c-realtime", "strong-PL-2-cycle-exists"]
+    assert result["bad-error-types"] == result["error-types"]
+    proof = result["strong-PL-2-cycle-exists"]
+    assert proof["count"] == 1
+    (case,) = proof["errs"]
+    assert case == {
+        "type": "strong-PL-2-cycle-exists",
+        "not": "strong-read-committed",
+        "subgraph": ["union", "ww", "wwp", "wr", "wrp", "realtime"],
+        "scc-size": 2,
+        "scc": [1, 3],  # the completions of the poll and of the send
+    }
 
 
 def test_future_read_is_explained_as_a_cycle() -> None:

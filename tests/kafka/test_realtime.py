@@ -3,7 +3,8 @@
 The checker finds cycles through reads from the future and counts strongly
 connected components with Tarjan over a chain-encoded realtime order; here the
 graph is built the naive way (a realtime edge for every pair of ops that do not
-overlap) and closed transitively, on random small histories.
+overlap) and closed transitively, on random small histories. Each component
+is also reported as a strong-PL-2-cycle-exists proof listing its ops.
 """
 
 from __future__ import annotations
@@ -81,10 +82,15 @@ def test_cycle_count_matches_brute_force(case: tuple) -> None:
         for b in range(len(ops)):
             if span[a][1] < span[b][0]:
                 edges.add((a, b))
-    expected = len(nontrivial_components(len(ops), edges))
+    components = nontrivial_components(len(ops), edges)
     result = check(history, None)
     found = result.get("G1c-realtime", {"count": 0})["count"]
-    assert found == expected
+    assert found == len(components)
+    # Elle's cycle-exists proof names each component by its ops' completion indexes
+    proofs = result.get("strong-PL-2-cycle-exists", {"errs": []})["errs"]
+    completions = {frozenset(span[token][1] for token in c) for c in components}
+    assert {frozenset(proof["scc"]) for proof in proofs} == completions
+    assert all(proof["scc-size"] == len(proof["scc"]) for proof in proofs)
 
 
 @settings(max_examples=200, deadline=None)

@@ -18,10 +18,16 @@ QUICK = ["--node-count", "1", "--concurrency", "2n", "--time-limit", "3", "--rat
 
 
 def run_kafka(cwd: Path, bin_path: Path, flags: list[str], *node_args: str) -> dict:
+    return run_kafka_exit(cwd, bin_path, flags, *node_args)[1]
+
+
+def run_kafka_exit(
+    cwd: Path, bin_path: Path, flags: list[str], *node_args: str
+) -> tuple[int, dict]:
     command = [sys.executable, "-m", "glome", "test", "-w", "kafka", "--bin", str(bin_path)]
     command += [*flags, "--seed", "3", *node_args]
-    subprocess.run(command, cwd=cwd, capture_output=True, timeout=100, check=False)
-    return json.loads((cwd / "store" / "latest" / "results.json").read_text())
+    done = subprocess.run(command, cwd=cwd, capture_output=True, timeout=100, check=False)
+    return done.returncode, json.loads((cwd / "store" / "latest" / "results.json").read_text())
 
 
 @pytest.mark.parametrize(
@@ -53,3 +59,15 @@ def test_the_same_log_without_a_fault_passes(tmp_path):
     assert by_f["send"]["ok-count"] > 100
     assert by_f["poll"]["ok-count"] > 100
     assert by_f["crash"]["info-count"] >= 2  # one per worker in the final phase
+
+
+def test_a_message_nobody_sent_leaves_the_run_undecided(tmp_path):
+    """Jepsen's kafka checker throws no-writer-of-value: the workload is :unknown,
+    and so is the run (exit code 2), though the log also broke other rules."""
+    code, results = run_kafka_exit(tmp_path, FAULTY_LOG, QUICK, "phantom")
+    workload = results["workload"]
+    assert workload["valid?"] == "unknown"
+    assert workload["error"]["type"] == "no-writer-of-value"
+    assert isinstance(workload["error"]["value"], str)
+    assert results["valid?"] == "unknown"
+    assert code == 2

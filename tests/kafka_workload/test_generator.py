@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 
@@ -29,18 +30,60 @@ def main_ops(kafka: KafkaStream, count: int) -> list[Op]:
     return [kafka.next_op() for _ in range(count)]
 
 
-def test_sends_write_one_two_three_per_key_and_never_more_than_the_maximum():
-    kafka = stream()
+def sends_by_key(ops: list[Op]) -> dict[str, list[int]]:
     values: dict[str, list[int]] = {}
-    for op in main_ops(kafka, 20_000):
+    for op in ops:
         if op["f"] == "send":
             [[_, key, value]] = op["value"]
             values.setdefault(key, []).append(value)
+    return values
+
+
+def test_every_key_gets_one_two_three_up_to_the_maximum_without_gaps():
+    kafka = stream()
+    values = sends_by_key(main_ops(kafka, 64_000))
     assert len(values) > 100  # keys were rotated
-    for written in values.values():
-        assert len(written) <= 16
-        assert written == sorted(set(written))  # distinct and increasing
-        assert max(written) <= 16
+    active = {str(key) for key in kafka.active}
+    for key, written in values.items():
+        assert written == list(range(1, len(written) + 1))
+        if key not in active:
+            assert len(written) == 16  # a key is retired only once it is full
+
+
+def test_a_key_is_retired_only_when_a_seventeenth_write_is_drawn():
+    """Elle's wr-txns keeps a full key active (polls still draw it, so assigns can
+    name it) until a write to it is drawn; then it swaps in a fresh key and draws
+    again."""
+    kafka = stream()
+    full: set[str] = set()
+    assigned_after_full = 0
+    for _ in range(64_000):
+        before = {str(key) for key in kafka.active}
+        op = kafka.next_op()
+        after = {str(key) for key in kafka.active}
+        if op["f"] == "send":
+            [[_, key, value]] = op["value"]
+            assert key in after
+            if value == 16:
+                full.add(key)
+        elif op["f"] == "assign" and set(op["value"]) & full:
+            assigned_after_full += 1
+        for retired in before - after:
+            assert retired in full
+            assert op["f"] != "send" or op["value"][0][1] != retired
+    assert assigned_after_full > 0
+    assert len(full - {str(key) for key in kafka.active}) > 100
+
+
+def test_an_assign_stands_in_for_an_op_that_then_comes_next():
+    """Jepsen emits the assign without advancing the op stream beneath it."""
+    ops = main_ops(stream(), 64_000)
+    followed_by_send = 0
+    for op, following in itertools.pairwise(ops):
+        if op["f"] == "assign" and following["f"] == "send":
+            followed_by_send += 1
+            assert following["value"][0][1] in op["value"]
+    assert followed_by_send > 100
 
 
 def test_keys_are_chosen_exponentially_newest_position_most():
@@ -51,10 +94,14 @@ def test_keys_are_chosen_exponentially_newest_position_most():
 
 
 def test_the_mix_is_half_sends_half_polls_with_an_assign_in_64():
-    counts = Counter(op["f"] for op in main_ops(stream(), 64_000))
+    kafka = stream()
+    counts = Counter(op["f"] for op in main_ops(kafka, 64_000))
     assert counts["crash"] == 1  # the clock never moves: only the first crash is due
     assert counts["assign"] == pytest.approx(1000, rel=0.15)
-    assert counts["send"] == pytest.approx(counts["poll"], rel=0.05)
+    # each retirement turns a drawn send into a fresh 50/50 draw: one send fewer
+    # than polls per retired key, on average
+    retired = kafka._next_key - len(kafka.active)
+    assert counts["poll"] - counts["send"] == pytest.approx(retired, abs=4 * 64_000**0.5)
 
 
 def test_a_third_of_assigns_widen_with_the_keys_no_poll_has_caught_up_with():
@@ -79,18 +126,22 @@ def test_crashes_come_every_thirty_seconds_per_client_on_average():
     assert crashes == pytest.approx(4000 / 7.5, rel=0.1)
 
 
+def ok(f: str, process: int, value: list, **extra: object) -> Op:
+    return {"type": OK, "f": f, "process": process, "value": value, **extra}
+
+
 def test_the_final_phase_crashes_assigns_from_the_beginning_and_polls_until_caught_up():
     kafka = stream(concurrency=2)
     main_ops(kafka, 50)
-    kafka.observe({"type": OK, "f": "send", "process": 0, "value": [["send", "5", [2, 1]]]})
+    kafka.observe(ok("send", 0, [["send", "5", [2, 1]]]))
     crash = kafka.final_op(1)
     assert crash["f"] == "crash"
     assert kafka.final_delay(1) == 0
     assign = kafka.final_op(1)
     assert assign["f"] == "assign"
     assert assign["seek-to-beginning?"] is True
-    assert "5" in assign["value"]
-    assert assign["value"] == sorted(assign["value"], key=int)
+    assert assign["value"] == ["5"]
+    assert kafka.final_delay(1) == 0
     first_poll = kafka.final_op(1)
     assert first_poll["f"] == "poll"
     assert first_poll["poll-ms"] == 1000
@@ -99,16 +150,73 @@ def test_the_final_phase_crashes_assigns_from_the_beginning_and_polls_until_caug
     kafka.observe(behind)
     assert kafka.final_op(1)["f"] == "poll"  # offset 2 not reached yet
     kafka.observe({**behind, "value": [["poll", {"5": [[2, 1]]}]]})
+    assert kafka.final_delay(1) == 0  # done: no stagger before finding that out
     assert kafka.final_op(1) is None
     assert kafka.final_op(0)["f"] == "crash"  # each thread runs its own final phase
 
 
 def test_final_targets_are_frozen_when_the_final_phase_starts():
     kafka = stream(concurrency=1)
+    kafka.observe(ok("send", 0, [["send", "1", [0, 1]]]))
     kafka.final_op(0)
     kafka.final_op(0)
     poll = kafka.final_op(0)
-    late = {"type": OK, "f": "send", "process": 1, "value": [["send", "1", [9, 1]]]}
-    kafka.observe(late)
-    kafka.observe({**poll, "type": OK, "process": 1, "value": [["poll", {}]]})
+    kafka.observe(ok("send", 1, [["send", "1", [9, 1]]]))  # too late to count
+    kafka.observe({**poll, "type": OK, "process": 1, "value": [["poll", {"1": [[0, 1]]}]]})
+    assert kafka.final_op(0) is None
+
+
+def test_no_final_ops_at_all_without_an_ok_send_or_poll():
+    """Jepsen's final-polls has no target then, so it emits nothing, not even the crash."""
+    kafka = stream(concurrency=2)
+    main_ops(kafka, 200)  # sends to many keys were generated, none acknowledged
+    kafka.observe({**ok("send", 0, [["send", "3", 1]]), "type": "fail"})
+    kafka.observe({**ok("send", 1, [["send", "4", 1]]), "type": "info"})
+    kafka.observe(ok("poll", 1, [["poll", {}]]))  # an ok poll that showed no key
+    assert kafka.final_delay(0) == 0
+    assert kafka.final_op(0) is None
+    assert kafka.final_op(1) is None
+
+
+def test_the_final_assign_names_only_keys_ok_sends_and_polls_showed():
+    kafka = stream(concurrency=1)
+    main_ops(kafka, 200)
+    kafka.observe(ok("send", 0, [["send", "12", [4, 1]]]))
+    kafka.observe({**ok("send", 0, [["send", "20", 1]]), "type": "info"})
+    kafka.observe(ok("poll", 0, [["poll", {"7": [[0, 1]], "3": []}]]))
+    kafka.final_op(0)
+    assign = kafka.final_op(0)
+    assert assign["value"] == ["3", "7", "12"]  # in key order, as Jepsen's integer keys
+
+
+def test_the_first_final_poll_goes_at_once_and_later_ones_are_staggered_from_issue():
+    clock = FakeClock()
+    kafka = stream(concurrency=1, clock=clock)
+    kafka.observe(ok("send", 0, [["send", "1", [5, 1]]]))
+    delays = []
+    for _ in range(3):  # crash, assign, first poll
+        delays.append(kafka.final_delay(0))
+        kafka.final_op(0)
+    assert delays == [0, 0, 0]
+    spacing = kafka.final_delay(0)
+    assert 0 <= spacing < 0.4
+    clock.now += SECOND  # the poll took longer than the spacing: the next goes at once
+    assert kafka.final_delay(0) == 0
+    kafka.final_op(0)
+    assert 0 <= kafka.final_delay(0) < 0.4
+    clock.now += SECOND // 10  # the wait counts from when that poll was issued
+    assert 0 <= kafka.final_delay(0) < 0.3
+
+
+def test_a_key_only_ever_polled_empty_is_waited_for_until_a_poll_returns_it():
+    """Its target is offset -1: any final poll listing the key, even empty, reaches it."""
+    kafka = stream(concurrency=1)
+    kafka.observe(ok("poll", 0, [["poll", {"3": []}]]))
+    kafka.observe(ok("send", 0, [["send", "5", [0, 1]]]))
+    kafka.final_op(0)
+    assert kafka.final_op(0)["value"] == ["3", "5"]
+    poll = kafka.final_op(0)
+    kafka.observe({**poll, "type": OK, "process": 1, "value": [["poll", {"5": [[0, 1]]}]]})
+    assert kafka.final_op(0)["f"] == "poll"  # key 3 not listed by any final poll yet
+    kafka.observe({**poll, "type": OK, "process": 1, "value": [["poll", {"3": []}]]})
     assert kafka.final_op(0) is None

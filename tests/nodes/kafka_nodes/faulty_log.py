@@ -10,7 +10,9 @@
 * ``lose-write``: a send is acknowledged but never stored;
 * ``rewind``: a poll starts one message before the requested offset;
 * ``refuse-commit``: every other ``commit_offsets`` is refused with a definite
-  error (11, temporarily unavailable), so the poll before it fails.
+  error (11, temporarily unavailable), so the poll before it fails;
+* ``phantom``: a poll returns the last message of a key as text (``"5"`` for
+  ``5``): a value no send carried.
 """
 
 import sys
@@ -58,6 +60,8 @@ def build(fault: str) -> Node:
             entries = log[first:]
             if struck and fault == "skip-offset" and len(entries) > 2:
                 entries = entries[:1] + entries[2:]
+            if struck and fault == "phantom" and entries:
+                entries = [*entries[:-1], [entries[-1][0], str(entries[-1][1])]]
             found[key] = entries
         return {"type": "poll_ok", "msgs": found}
 

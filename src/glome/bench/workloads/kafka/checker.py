@@ -9,10 +9,14 @@ family and PL-1 cycle-exists types, which a graph without ww edges never has.
 Jepsen's ``precommitted-read`` needs an op that both sends and polls, which
 Maelstrom's client never records, so it is not looked for.
 
+A poll returning a message no send carried (for that key) ends the analysis
+as Jepsen's does: its wr graph cannot name a writer, the checker throws
+``no-writer-of-value`` and Jepsen's guarded check answers ``unknown`` with
+the thrown key and value, so the result is only ``valid?`` "unknown" and that
+``error``; no other anomaly is reported.
+
 Where this checker departs from Jepsen's, on purpose:
 
-* a poll returning a message nobody sent is the anomaly ``no-writer-of-value``
-  (Jepsen throws and the workload ends ``unknown``);
 * no crash on keys that were polled but never returned a message, or on huge
   or sparse offsets (Jepsen indexes and allocates by offset);
 * ``unseen`` is exactly the acknowledged messages no ok poll returned (Jepsen's
@@ -31,11 +35,13 @@ sequences, visibility and realtime.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from glome.bench.history import CheckContext, Op
+from glome.bench.edn import Keyword
+from glome.bench.history import UNKNOWN, CheckContext, Op
 from glome.bench.workloads.kafka import realtime, sequences, transactions, version_order, visibility
 
 #: error types that do not make the test invalid (Jepsen's allowed-error-types)
@@ -59,7 +65,7 @@ def _by_delta(errors: list) -> list:
 EXAMPLES: dict[str, Callable[[list], list]] = {
     "duplicate": lambda errors: sorted(errors, key=lambda e: e["count"])[:32],
     "inconsistent-offsets": lambda errors: sorted(errors, key=lambda e: len(e["values"]))[:32],
-    "G1c-realtime": lambda errors: sorted(errors, key=lambda e: len(e["steps"]))[:8],
+    realtime.G1C_REALTIME: lambda errors: sorted(errors, key=lambda e: len(e["steps"]))[:8],
     "int-nonmonotonic-poll": lambda errors: _by_delta(errors)[:8],
     "int-nonmonotonic-send": lambda errors: _by_delta(errors)[:8],
     "nonmonotonic-poll": lambda errors: _by_delta(errors)[:8],
@@ -67,7 +73,6 @@ EXAMPLES: dict[str, Callable[[list], list]] = {
     "int-poll-skip": lambda errors: _by_delta(errors)[-8:],
     "int-send-skip": lambda errors: _by_delta(errors)[-8:],
     "poll-skip": lambda errors: _by_delta(errors)[-8:],
-    "no-writer-of-value": lambda errors: errors[:32],
 }
 
 
@@ -80,9 +85,10 @@ def _condense(kind: str, errors: Any) -> Any:
     return {"count": len(errors), "errs": shorten(errors) if shorten else errors}
 
 
-def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHistory]:
+def anomalies(
+    parsed: transactions.KafkaHistory, history: list[Op], sources: visibility.ReadSources
+) -> dict[str, Any]:
     """Every error type found -> its full list of cases (``unseen``: one map)."""
-    parsed = transactions.parse(history)
     orders = version_order.build(parsed)
     found: dict[str, Any] = {
         "inconsistent-offsets": orders.inconsistent_offsets,
@@ -100,13 +106,32 @@ def anomalies(history: list[Op]) -> tuple[dict[str, Any], transactions.KafkaHist
     sends = sequences.internal_send_cases(parsed, orders.orders)
     found["int-send-skip"] = sends["skip"]
     found["int-nonmonotonic-send"] = sends["nonmonotonic"]
-    sources = visibility.match_reads(parsed)
-    found["no-writer-of-value"] = sources.unwritten
-    found["G1c-realtime"] = realtime.cycle_cases(parsed, history, sources.future)
+    found.update(realtime.cycle_cases(parsed, history, sources.future))
     if not sources.any_match and not realtime.has_realtime_edge(parsed):
         found["empty-transaction-graph"] = True
     found["unseen"] = visibility.unseen(parsed)
-    return {kind: cases for kind, cases in found.items() if cases}, parsed
+    return {kind: cases for kind, cases in found.items() if cases}
+
+
+def unwritten_read(case: dict[str, Any]) -> dict[str, Any]:
+    """The undecided result of a history with a message nobody sent, as Jepsen's
+    guarded checker reports the thrown ``no-writer-of-value``."""
+    key, value = (json.dumps(case[name]) for name in ("key", "value"))
+    poll = case["op"].get("index", "?")
+    return {
+        "valid?": UNKNOWN,
+        "error": {
+            "type": Keyword("no-writer-of-value"),
+            "key": case["key"],
+            "value": case["value"],
+            "explanation": (
+                f"no-writer-of-value: the poll at history index {poll} returned value "
+                f"{value} at offset {case['offset']} of key {key}, which no send carried; "
+                "without its writer the dependency graph cannot be built, so (as in "
+                "Jepsen's kafka checker) the analysis stops undecided"
+            ),
+        },
+    }
 
 
 def _write_explanations(store: Path, cycles: list[dict[str, Any]]) -> None:
@@ -118,9 +143,13 @@ def _write_explanations(store: Path, cycles: list[dict[str, Any]]) -> None:
 
 
 def check(history: list[Op], ctx: CheckContext | None) -> dict[str, Any]:
-    found, parsed = anomalies(history)
-    if ctx is not None and ctx.store is not None and "G1c-realtime" in found:
-        _write_explanations(ctx.store, found["G1c-realtime"])
+    parsed = transactions.parse(history)
+    sources = visibility.match_reads(parsed)
+    if sources.unwritten:
+        return unwritten_read(sources.unwritten[0])
+    found = anomalies(parsed, history, sources)
+    if ctx is not None and ctx.store is not None and realtime.G1C_REALTIME in found:
+        _write_explanations(ctx.store, found[realtime.G1C_REALTIME])
     error_types = sorted(found)
     bad = [kind for kind in error_types if kind not in ALLOWED_ERROR_TYPES]
     result: dict[str, Any] = {kind: _condense(kind, found[kind]) for kind in error_types}

@@ -15,8 +15,15 @@ connected component holds such a pair. That makes the check linear in the
 reads for every valid history (visibility.match_reads finds the future reads
 while matching reads to writers); only when some exist are the components
 computed (Tarjan on the graph, realtime order encoded as a chain of history
-positions so it needs no quadratic edge set) to count one ``G1c-realtime``
-per component, as Elle reports one cycle per component.
+positions so it needs no quadratic edge set). Per component Elle reports two
+things, and so does this: one concrete ``G1c-realtime`` cycle, and first the
+cheaper proof that strong read committed fails there,
+``strong-PL-2-cycle-exists``, naming every op of the component. Elle's other
+cycle-exists checks find nothing in this graph (no ww, rw or process edges,
+realtime alone is acyclic), and the ones stronger than strong-PL-2 are
+skipped once it is proven; Jepsen's kafka checker takes Elle's anomalies as
+they are, without dropping the cycle-exists ones a concrete cycle makes
+redundant (that pruning only happens in Elle's own verdict).
 
 ``empty-transaction-graph`` is reported when that graph has no edge at all.
 """
@@ -28,6 +35,9 @@ from typing import Any
 
 import orjson
 
+from glome.bench.checkers.elle import models
+from glome.bench.checkers.elle.graph import EXISTENCE_SPECS
+from glome.bench.edn import Keyword
 from glome.bench.history import INFO, OK
 from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory
 from glome.bench.workloads.kafka.values import Hashable, thaw
@@ -36,6 +46,9 @@ from glome.bench.workloads.kafka.visibility import FutureRead
 
 NANOS = 1e9
 NO_LAG = {"time": 0.0, "lag": 0.0}
+G1C_REALTIME = "G1c-realtime"
+#: the cycle-exists check that holds wr + realtime edges (Elle's strong-PL-2 spec)
+STRONG_PL_2 = next(spec for spec in EXISTENCE_SPECS if spec.model == "strong-PL-2")
 
 
 def has_realtime_edge(history: KafkaHistory) -> bool:
@@ -134,7 +147,7 @@ def _explain(case: FutureRead, invocation_of_writer: Any) -> str:
 
 def _cycle(case: FutureRead, invocation_of_writer: Any) -> Error:
     return {
-        "type": "G1c-realtime",
+        "type": G1C_REALTIME,
         "cycle": [case.writer.op, case.reader.op, case.writer.op],
         "steps": [
             {"type": "wr", "key": thaw(case.key), "value": thaw(case.message)},
@@ -144,15 +157,39 @@ def _cycle(case: FutureRead, invocation_of_writer: Any) -> Error:
     }
 
 
-def cycle_cases(history: KafkaHistory, raw_history: list, future: list[FutureRead]) -> list[Error]:
-    """One G1c-realtime cycle per strongly connected component (empty when no future read)."""
+def _cycle_exists(scc: list[int]) -> Error:
+    """Elle's proof that a component breaks strong read committed, by its ops' indexes."""
+    return {
+        "type": Keyword(STRONG_PL_2.anomaly),
+        "not": Keyword(models.friendly(STRONG_PL_2.model)),
+        "subgraph": STRONG_PL_2.subgraph(),
+        "scc-size": len(scc),
+        "scc": scc,
+    }
+
+
+def cycle_cases(
+    history: KafkaHistory, raw_history: list, future: list[FutureRead]
+) -> dict[str, list[Error]]:
+    """Per strongly connected component: one ``strong-PL-2-cycle-exists`` and one
+    ``G1c-realtime`` cycle (nothing when no poll read from the future)."""
     if not future:
-        return []
+        return {}
     component = _components(history)
     first_per_component: dict[int, FutureRead] = {}
     for case in sorted(future, key=lambda case: case.reader.comp_pos):
         first_per_component.setdefault(component[id(case.writer)], case)
-    return [_cycle(case, raw_history[case.writer.inv_pos]) for case in first_per_component.values()]
+    members: dict[int, list[int]] = {number: [] for number in first_per_component}
+    for txn in history.txns:
+        scc = members.get(component[id(txn)])
+        if scc is not None:
+            scc.append(txn.op.get("index", txn.comp_pos))
+    return {
+        STRONG_PL_2.anomaly: [_cycle_exists(sorted(members[number])) for number in members],
+        G1C_REALTIME: [
+            _cycle(case, raw_history[case.writer.inv_pos]) for case in first_per_component.values()
+        ],
+    }
 
 
 def _known_offsets(history: KafkaHistory) -> dict[Hashable, tuple[list[int], list[int]]]:

@@ -7,10 +7,9 @@
   and whose send surely happened (ok, or indeterminate with a message seen),
   are lost.
 * ``unseen``: messages acknowledged by ok sends that no ok poll ever returned.
-* ``no-writer-of-value`` (glome's own type): an ok poll returned a message no
-  send ever carried for that key. Jepsen's checker throws on this and the
-  whole analysis ends ``unknown``; here it is an anomaly naming the poll, and
-  every other check still runs.
+* messages no send ever carried for that key (``ReadSources.unwritten``):
+  Jepsen's checker throws ``no-writer-of-value`` on the first it meets, so
+  the checker ends the analysis ``unknown`` when there is any (checker.py).
 
 Matching each returned message with its send also yields the reads from the
 future that the realtime cycle check needs (realtime.py), in the same pass.
@@ -154,7 +153,7 @@ class FutureRead:
 class ReadSources:
     """Every message ok polls returned, matched with the send that wrote it."""
 
-    unwritten: list[Error]  # no-writer-of-value cases
+    unwritten: list[Error]  # reads of a message no send carried, in history order
     future: list[FutureRead]
     any_match: bool  # whether some poll returned a message some send wrote
 
