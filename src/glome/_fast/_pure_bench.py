@@ -174,8 +174,9 @@ class Router:
             body = parsed.get("body")
             if type(src) is not str or type(dest) is not str or type(body) is not dict:
                 return index
-            if self.send(src, dest, body, line) < 0:
-                return index
+            if src not in self._inboxes or dest not in self._inboxes:
+                return index  # the caller's diagnosis sends it, using up its id once
+            self.send(src, dest, body, line)
         return -1
 
     def _take(self, inbox: _Inbox, taken: int) -> None:

@@ -233,8 +233,9 @@ cdef class Router:
             body = (<dict>parsed).get("body")
             if type(src) is not str or type(dest) is not str or type(body) is not dict:
                 return index
-            if self._send(src, dest, body, line) < 0:
-                return index
+            if src not in self._inboxes or dest not in self._inboxes:
+                return index  # the caller's diagnosis sends it, using up its id once
+            self._send(src, dest, body, line)
         return -1
 
     cdef int _take(self, _Inbox inbox, long long taken) except -1:
