@@ -229,6 +229,8 @@ def routed_by(router_module: ModuleType, lines: list[bytes]) -> tuple[list[Any],
     for node_id in OUTPUT_IDS:
         client = node_id.startswith("c")
         router.add(node_id, lambda m, due: events.append(("deliver", m, due)), client, not client)
+        if client:
+            router.set_open(node_id, True)  # a client that waits for replies: deliver to it
     routed: list[int] = []
     start = 0
     while 0 <= start < len(lines):

@@ -21,8 +21,9 @@ from fuzz.targets import (
     check_output_twins,
     process_recursion_limit,
 )
-from glome._fast import compiled_status, load_compiled, load_pure
+from glome._fast import load_compiled, load_pure
 from glome.bench.process import NodeOutputError, parse_line
+from support.compiled import require_compiled
 
 LINE_EXAMPLES = budget.inputs(400)
 TWIN_EXAMPLES = budget.inputs(150)
@@ -77,9 +78,10 @@ def test_parse_line_refuses_only_with_its_own_error(inputs) -> None:
     inputs.report(LINE_EXAMPLES)
 
 
-@pytest.mark.skipif(compiled_status()["bench"] != "compiled", reason="compiled router not built")
 @pytest.mark.timeout(budget.seconds(120))
 def test_bulk_routing_agrees_between_backends_and_with_parse_line(inputs) -> None:
+    require_compiled()
+
     @budget.settings(TWIN_EXAMPLES)
     @given(st.lists(output_lines, max_size=12))
     def attempt(lines: list[bytes]) -> None:

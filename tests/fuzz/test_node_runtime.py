@@ -26,9 +26,9 @@ from fuzz.targets import (
 )
 from fuzz.targets import core_module as core_of
 from glome import protocol
-from glome._fast import compiled_status
 from glome.errors import RPCError, error_from_body
 from glome.node import Node
+from support.compiled import require_compiled
 
 RUNTIME_EXAMPLES = budget.inputs(150)
 TWIN_EXAMPLES = budget.inputs(100)
@@ -66,9 +66,10 @@ def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
     inputs.report(RUNTIME_EXAMPLES)
 
 
-@pytest.mark.skipif(compiled_status()["node"] != "compiled", reason="compiled core not built")
 @pytest.mark.timeout(budget.seconds(120))
 def test_backends_write_the_same_bytes(inputs) -> None:
+    require_compiled()
+
     @budget.settings(TWIN_EXAMPLES)
     @given(streams, line_limits)
     def attempt(stream: tuple, line_limit: int | None) -> None:
