@@ -33,5 +33,7 @@ def test_status_line_on_a_terminal(tmp_path):
 
 def test_no_status_line_when_piped(tmp_path):
     console = io.StringIO()
-    run(options(), console, tmp_path / "store")
+    outcome = run(options(), console, tmp_path / "store")
+    assert outcome.exit_code == 0
+    assert console.getvalue().startswith("launching ")  # the console was written to
     assert "\r" not in console.getvalue()
