@@ -26,9 +26,10 @@ row per run as it finishes, then the failures with the command that repeats
 each, then the totals; it exits 1 when any run failed.
 
 A run whose nemesis kept every node killed or paused for its whole time limit
-(the ``all-down-s`` of its results' ``nemesis`` key) cannot complete an op, and
-Jepsen's stats checker then says invalid: when that checker is the only one
-to say so, the run is counted as *down*, not as a failure, and listed apart.
+(the ``all-down-s`` of its results' ``nemesis`` key) cannot complete an op:
+Jepsen's stats checker then says invalid, and so does Elle's (the txn and
+kafka workloads) with its ``empty-transaction-graph``. When nothing else is
+found, the run is counted as *down*, not as a failure, and listed apart.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ from pathlib import Path
 import glome
 from glome.challenges import BY_ID, Challenge, command_line
 
+#: what a run with no completed op is found invalid for, and nothing else
+NOTHING_COMPLETED = {"stats"}
+EMPTY_GRAPH = ["empty-transaction-graph"]
 #: flags the sweep sets itself, so the challenge's own values are dropped
 SWEEP_FLAGS = ("--node-count", "--time-limit", "--latency", "--latency-dist", "--nemesis")
 #: dropped too when nodes are killed or paused: no node answers while it is down
@@ -153,11 +157,12 @@ class Verdict:
     seconds: float
     problem: str = ""
     all_down_s: float = 0.0
+    nothing_completed: bool = False  # invalid for nothing but having no completed op
 
     @property
     def down(self) -> bool:
         """Invalid only because no node was up for the whole run (see the module's doc)."""
-        return self.problem == "stats" and self.all_down_s >= self.plan.time_limit
+        return self.nothing_completed and self.all_down_s >= self.plan.time_limit
 
     @property
     def failed(self) -> bool:
@@ -235,6 +240,17 @@ def run(plan: Plan, root: Path) -> Verdict:
         seconds,
         "" if results.get("valid?") is True else _invalid_parts(results),
         results.get("nemesis", {}).get("all-down-s", 0.0),
+        _nothing_completed(results),
+    )
+
+
+def _nothing_completed(results: dict) -> bool:
+    """Is the run invalid only as a run in which no op completed is?"""
+    invalid = set(_invalid_parts(results).split(","))
+    workload = results.get("workload", {})
+    found = workload.get("anomaly-types", workload.get("bad-error-types"))
+    return invalid == NOTHING_COMPLETED or (
+        invalid == NOTHING_COMPLETED | {"workload"} and found == EMPTY_GRAPH
     )
 
 
