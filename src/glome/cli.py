@@ -11,6 +11,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "node": ("glome.nodes", "main", "run one of glome's challenge nodes (echo, unique-ids, ...)"),
     "test": ("glome.bench.cli", "test_main", "run a Maelstrom-compatible test of a node binary"),
     "analyze": ("glome.bench.cli", "analyze_main", "re-run the checkers on a stored test"),
+    "check": ("glome.check.command", "check_main", "check Jepsen-style history files (EDN/JSON)"),
     "challenge": (
         "glome.challenge.command",
         "challenge_main",

@@ -289,9 +289,21 @@ def _prohibited(models: tuple[str, ...]) -> frozenset[str]:
     return frozenset(anomalies_implying(direct))
 
 
+class ModelsAndAnomalies(list[str]):
+    """Consistency models plus specific anomalies not to see (Elle's
+    ``:anomalies`` option): a list of the models, so it goes wherever
+    ``consistency_models`` go, and every anomaly implying one of ``anomalies``
+    is prohibited as well."""
+
+    def __init__(self, consistency_models: Iterable[str], anomalies: Iterable[str]) -> None:
+        super().__init__(consistency_models)
+        self.anomalies = tuple(anomalies)
+
+
 def prohibited_anomaly_types(models: Iterable[str]) -> frozenset[str]:
     """Anomalies whose presence means one of ``models`` does not hold."""
-    return _prohibited(tuple(models))
+    extra = getattr(models, "anomalies", ())
+    return _prohibited(tuple(models)) | anomalies_implying(extra)
 
 
 def reportable_anomaly_types(models: Iterable[str]) -> frozenset[str]:
