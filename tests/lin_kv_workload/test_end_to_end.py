@@ -1,6 +1,7 @@
 """``glome test -w lin-kv`` end to end: a node that forwards to Maelstrom's
 lin-kv service passes, one that serves reads from a stale cache is caught,
-and a concurrency that is not a multiple of 2n aborts the test."""
+a concurrency that is not a multiple of 2n aborts the test, and a
+challenge-size run under partitions is decided well within the search budget."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
+from glome.bench.checkers.linear import Budget
 
 PROXY = str(Path(__file__).resolve().parent / "nodes" / "lin_kv_proxy.py")
 
@@ -87,3 +90,22 @@ def test_groups_leave_a_key_after_20_processes(tmp_path):
     later_keys = [key for key in processes_by_key if key >= 2]
     assert later_keys
     assert all(process % 4 in (2, 3) for key in later_keys for process in processes_by_key[key])
+
+
+@pytest.mark.timeout(120)
+def test_a_challenge_size_run_under_partitions_is_decided_well_within_budget(tmp_path):
+    """5 nodes, --rate 100, 60 s, partitions, on the virtual clock: a leader store whose
+    requests end indeterminate when a partition cuts the leader off. Every key is
+    decided (valid: the store is correct), with a small share of the search budget."""
+    leader = Path(__file__).parent / "nodes" / "leader_kv.py"
+    command = [sys.executable, "-m", "glome", "test", "-w", "lin-kv", "--bin", str(leader)]
+    command += ["--node-count", "5", "--concurrency", "2n", "--rate", "100"]
+    command += ["--time-limit", "60", "--nemesis", "partition", "--sim", "--seed", "2"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=110)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = stored(tmp_path, "results.json")
+    assert results["stats"]["info-count"] > 20  # the partitions left ops indeterminate
+    keys = results["workload"]["results"].values()
+    assert all(result["valid?"] is True for result in keys)
+    largest = max(result["linearizable"]["configs-explored"] for result in keys)
+    assert largest < Budget().key_configs // 20
