@@ -2,27 +2,22 @@
 
 Only the bitset module's own build decides whether the compiled case runs (the
 shared ``backend`` fixture skips it when any module of the core is unbuilt); with
-``GLOME_REQUIRE_EXTENSIONS=1`` a missing build is a failure, as in the shared fixture.
+``GLOME_REQUIRE_EXTENSIONS=1`` a missing build is a failure, and under
+``GLOME_NO_EXTENSIONS=1`` the compiled case skips, as in the shared fixture.
 """
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import pytest
 
-from glome._fast import load_compiled, load_pure
+from glome._fast import load_pure
+from support.compiled import compiled_module
 
 
 def compiled_bitset() -> ModuleType:
-    try:
-        return load_compiled("bitset")
-    except ImportError as exc:
-        message = f"compiled bitset not built: {exc}"
-        if os.environ.get("GLOME_REQUIRE_EXTENSIONS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    return compiled_module("bitset")
 
 
 @pytest.fixture(params=["compiled", "pure"])

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glome._fast import load_compiled, load_pure
+from support.compiled import compiled_module
 
 IDS = ["n1", "n2", "n3", "c1", "lin-kv"]
 MS = 1_000_000
@@ -89,12 +88,7 @@ def replay(module, script, latencies):
 
 @pytest.fixture(scope="module")
 def compiled():
-    try:
-        return load_compiled("bench")
-    except ImportError as error:
-        if os.environ.get("GLOME_REQUIRE_EXTENSIONS") == "1":
-            pytest.fail(f"compiled core not built: {error}")
-        pytest.skip(f"compiled core not built: {error}")
+    return compiled_module("bench")
 
 
 @settings(max_examples=150, deadline=None)
