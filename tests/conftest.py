@@ -52,3 +52,12 @@ def start_node(tmp_path: Path, backend_env: dict[str, str]) -> Iterator[Callable
     yield launch
     for node in started:
         node.kill()
+
+
+@pytest.fixture
+def lockstep_nodes() -> Iterator[list[Any]]:
+    """A list for the test's lock-step nodes (support.lockstep), all killed afterwards."""
+    started: list[Any] = []
+    yield started
+    for node in started:
+        node.kill()

@@ -221,14 +221,19 @@ class Task(Future):
 
 
 class Timer:
-    """A pending call of ``fn`` at ``deadline`` (and every ``interval`` seconds if set)."""
+    """A pending call of ``fn`` at ``deadline`` (and every ``interval`` if set).
+
+    Times are whole nanoseconds of ``time.monotonic_ns``: a periodic timer's ticks
+    then land exactly on multiples of its interval, where float seconds would drift
+    by rounding (0.1 + 0.05 is not 0.15), which the virtual clock would show."""
 
     __slots__ = ("cancelled", "deadline", "fn", "interval")
 
     def __init__(self, fn: Callable[[], Any], delay: float, interval: float | None) -> None:
         self.fn = fn
-        self.deadline = delay  # a delay until the timer is started, then a monotonic time
-        self.interval = interval
+        #: ns: the delay until the timer is started, then a monotonic_ns time
+        self.deadline = round(delay * 1e9)
+        self.interval = None if interval is None else round(interval * 1e9)
         self.cancelled = False
 
     def cancel(self) -> None:
@@ -279,7 +284,7 @@ class Node:
         # A random start keeps a restarted process (same node id) from taking a late
         # reply meant for its predecessor as the answer to one of its own requests.
         self._msg_ids = itertools.count(1 + secrets.randbits(31))
-        self._timers: list[tuple[float, int, Timer]] = []
+        self._timers: list[tuple[int, int, Timer]] = []
         self._timer_order = itertools.count()
         self._cancelled_timers = 0
         self._unstarted_timers: list[Timer] = []
@@ -411,13 +416,13 @@ class Node:
         return self._schedule(timer)
 
     def _schedule(self, timer: Timer) -> Timer:
-        timer.deadline += time.monotonic()
+        timer.deadline += time.monotonic_ns()
         heapq.heappush(self._timers, (timer.deadline, next(self._timer_order), timer))
         return timer
 
     def _fire_due_timers(self) -> None:
         timers = self._timers
-        now = time.monotonic()
+        now = time.monotonic_ns()
         while timers and timers[0][0] <= now:
             _, _, timer = heapq.heappop(timers)
             if timer.cancelled:
@@ -446,7 +451,7 @@ class Node:
     def _poll_timeout_ms(self) -> int:
         if not self._timers:
             return -1
-        return max(0, math.ceil((self._timers[0][0] - time.monotonic()) * 1000))
+        return max(0, math.ceil((self._timers[0][0] - time.monotonic_ns()) / 1_000_000))
 
     # --- dispatch (everything the core's fast path does not take) ----------------
 
@@ -672,7 +677,7 @@ class Node:
                 while True:
                     while inputs:
                         self._core.feed(inputs.popleft())
-                    if not (self._timers and self._timers[0][0] <= clock.monotonic()):
+                    if not (self._timers and self._timers[0][0] <= clock.now_ns):
                         break
                     self._fire_due_timers()
                 report = simulation.idle_line(self._next_timer_ns())
@@ -689,7 +694,7 @@ class Node:
         while timers and timers[0][2].cancelled:
             heapq.heappop(timers)
             self._cancelled_timers = max(0, self._cancelled_timers - 1)
-        return simulation.seconds_to_ns(timers[0][0]) if timers else None
+        return timers[0][0] if timers else None
 
     def _drain(self, stdout: int) -> None:
         """Write everything still buffered, waiting for the reader as long as it takes."""

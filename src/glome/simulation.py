@@ -117,10 +117,10 @@ def parse_report(line: bytes) -> tuple[str, int | None]:
 
 
 def seconds_to_ns(seconds: float) -> int:
-    """The first virtual ns at which a timer due at ``seconds`` (monotonic) is due.
+    """The first virtual ns at or after ``seconds`` (a float duration or time).
 
-    Timers keep float seconds; the smallest integer n with n / 1e9 >= seconds,
-    so a node woken at n finds the timer due and never asks again for the same time.
+    The smallest integer n with n / 1e9 >= seconds, so that code comparing float
+    seconds (a ``time.sleep``) finds its time come when woken at n.
     """
     ns = math.ceil(seconds * SECOND_NS)
     while ns / SECOND_NS < seconds:

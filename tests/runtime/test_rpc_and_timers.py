@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import time
+import sys
+from pathlib import Path
 
 import pytest
 
-from glome import protocol
+from glome import protocol, simulation
+from support.lockstep import LockstepNode
+
+MS = 1_000_000
+SERVICE_NODE = Path(__file__).parent / "nodes" / "service_node.py"
 
 
 def serve(node, expected_type, reply_body):
@@ -111,9 +116,7 @@ def test_node_to_node_rpc_with_a_timeout_frees_its_state(spawn):
     )  # duplicate
     second = node.recv()
     assert second["dest"] == "n2"  # never answered: times out
-    started = time.monotonic()
     body = node.recv(timeout=3)["body"]
-    assert time.monotonic() - started < 2
     assert body == {"type": "ask_ok", "answers": ["n1", "timeout"], "pending": 0, "in_reply_to": 2}
 
 
@@ -130,24 +133,42 @@ def test_gather_waits_for_concurrent_rpcs(spawn):
     assert node.recv()["body"] == {"type": "ask_all_ok", "answers": ["n1", "n2"], "in_reply_to": 2}
 
 
-def test_every_and_after_timers(spawn):
-    node = spawn("service_node.py")
-    node.init()
-    started = time.monotonic()
-    assert node.request("c1", {"type": "ticks", "msg_id": 2}) == {
-        "type": "ticks_ok",
-        "in_reply_to": 2,
-    }
-    bodies = [node.recv(timeout=2)["body"] for _ in range(4)]
-    elapsed = time.monotonic() - started
-    assert bodies == [
-        {"type": "tick", "n": 1},
-        {"type": "tick", "n": 2},
-        {"type": "tick", "n": 3},
-        {"type": "done"},
-    ]
-    assert elapsed >= 0.19  # three 50 ms periods, then 50 ms more
-    assert node.silent_for(0.2)  # the periodic timer was cancelled
+def lockstep_service(env: dict[str, str], nodes: list[LockstepNode]) -> LockstepNode:
+    node = LockstepNode([sys.executable, str(SERVICE_NODE)], env, 1, "n0")
+    nodes.append(node)
+    node.init(0, ["n0", "n1", "n2"])
+    return node
+
+
+def test_an_rpc_times_out_exactly_its_timeout_after_it_was_sent(backend_env, lockstep_nodes):
+    """On the virtual clock (support.lockstep): the second ping, sent at 100 ms with a
+    200 ms timeout, times out at 300 ms and not a nanosecond before."""
+    node = lockstep_service(backend_env, lockstep_nodes)
+    ask = {"type": "ask", "peers": ["n1", "n2"], "timeout": 0.2, "msg_id": 2}
+    (ping,), report = node.step(0, ask)
+    assert ping["dest"] == "n1" and simulation.parse_report(report) == ("idle", 200 * MS)
+    pong = {"type": "pong", "n": "n1", "in_reply_to": ping["body"]["msg_id"]}
+    (ping,), report = node.deliver(100 * MS, {"src": "n1", "dest": "n0", "body": pong})
+    assert ping["dest"] == "n2" and simulation.parse_report(report) == ("idle", 300 * MS)
+    assert node.step(300 * MS - 1)[0] == []
+    (answer,), report = node.step(300 * MS)
+    assert answer["body"] == {"type": "ask_ok", "answers": ["n1", "timeout"], "pending": 0,
+                              "in_reply_to": 2}  # fmt: skip
+    assert simulation.parse_report(report) == ("idle", None)
+
+
+def test_every_and_after_timers_fire_on_time_and_a_cancelled_one_stops(backend_env, lockstep_nodes):
+    """Three ticks 50 ms apart, the periodic timer cancelled, one ``after`` 50 ms later."""
+    node = lockstep_service(backend_env, lockstep_nodes)
+    reply, report = node.request(0, {"type": "ticks"})
+    assert reply["type"] == "ticks_ok" and simulation.parse_report(report) == ("idle", 50 * MS)
+    expected = [{"type": "tick", "n": 1}, {"type": "tick", "n": 2}, {"type": "tick", "n": 3},
+                {"type": "done"}]  # fmt: skip
+    for n, body in enumerate(expected, start=1):
+        assert node.step(n * 50 * MS - 1)[0] == []
+        sent, report = node.step(n * 50 * MS)
+        assert [message["body"] for message in sent] == [body]
+    assert simulation.parse_report(report) == ("idle", None)  # nothing left: it was cancelled
 
 
 def test_node_reports_its_backend(spawn, backend):

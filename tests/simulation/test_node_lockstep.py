@@ -6,94 +6,26 @@ hands it steps and reads back what it sent and its report, on both backends.
 
 from __future__ import annotations
 
-import os
-import select
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
 from glome import simulation
+from support.lockstep import LockstepNode
 
 PROBE = Path(__file__).parent / "nodes" / "probe.py"
 PERIOD_NS = 250_000_000  # the probe's timer
-WAIT_S = 10.0
-
-
-class LockstepNode:
-    """A node process that gets steps and answers with its output and one report."""
-
-    def __init__(self, env: dict[str, str], seed: int, node_id: str, *args: str) -> None:
-        env = {
-            **env,
-            simulation.ENV_VERSION: str(simulation.VERSION),
-            simulation.ENV_SEED: str(seed),
-            simulation.ENV_NODE: node_id,
-            "PYTHONHASHSEED": "0",
-        }
-        self.node_id = node_id
-        self.proc = subprocess.Popen(
-            [str(PROBE), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
-        )
-        self._buffer = b""
-        self._msg_ids = iter(range(1, 1 << 30))
-
-    def step(self, now: int, *bodies: dict[str, Any]) -> tuple[list[dict[str, Any]], bytes]:
-        """Hand the node a step with requests from c1; its messages and its report line."""
-        lines = b"".join(
-            orjson.dumps({"src": "c1", "dest": self.node_id, "body": body}) + b"\n"
-            for body in bodies
-        )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(lines + simulation.step_line(now))
-        self.proc.stdin.flush()
-        sent = []
-        while True:
-            line = self._line()
-            if simulation.is_control(line):
-                return sent, line
-            sent.append(orjson.loads(line))
-
-    def request(self, now: int, body: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-        body = {**body, "msg_id": next(self._msg_ids)}
-        sent, report = self.step(now, body)
-        assert [m["body"]["in_reply_to"] for m in sent] == [body["msg_id"]], sent
-        return sent[0]["body"], report
-
-    def _line(self) -> bytes:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + WAIT_S
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            assert left > 0 and select.select([fd], [], [], left)[0], "the node went quiet"
-            data = os.read(fd, 1 << 16)
-            assert data, "the node closed its stdout"
-            self._buffer += data
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait()
 
 
 @pytest.fixture
-def lockstep(backend_env: dict[str, str]) -> Iterator[Any]:
-    started: list[LockstepNode] = []
-
+def lockstep(backend_env: dict[str, str], lockstep_nodes: list[LockstepNode]) -> Any:
     def start(seed: int = 1, node_id: str = "n1", *args: str) -> LockstepNode:
-        node = LockstepNode(backend_env, seed, node_id, *args)
-        started.append(node)
+        node = LockstepNode([str(PROBE), *args], backend_env, seed, node_id)
+        lockstep_nodes.append(node)
         return node
 
-    yield start
-    for node in started:
-        node.kill()
+    return start
 
 
 def init(node: LockstepNode, now: int = 0) -> bytes:
