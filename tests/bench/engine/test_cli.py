@@ -170,7 +170,7 @@ def test_sigterm_kills_every_node(tmp_path):
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 143
-    time.sleep(0.2)
+    # the bench reaps its nodes before it exits: none may be left, however long we look
     assert not _running(marker)
 
 

@@ -2,7 +2,9 @@
 5.0, 7.4, 9), the run ends on time, and no node process outlives it.
 
 Each test runs the real command on ``nodes/misbehaving/node.py`` with one
-misbehaviour switched on; the docstrings say what Maelstrom does and why.
+misbehaviour switched on; the docstrings say what Maelstrom does and why. A run
+that does not end is caught by the fixture's watchdog (``conftest.RUN_TIMEOUT_S``);
+no test measures how long a run took.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from glome.bench.process import MAX_LINE_BYTES, STDIN_BACKLOG_LIMIT
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
 CLIENT_TIMEOUT_S = 5  # Maelstrom's RPC timeout (spec 5.0.1)
-SLACK_S = 4  # start-up, teardown and a loaded machine
 
 
 def assert_poisoned(run, *error_texts: str) -> None:
@@ -66,7 +67,6 @@ def test_a_node_that_never_answers_init_aborts_after_ten_seconds(bench):
         f"Test aborted: Expected node n1 {message}" in run.stderr
     )
     assert run.results is None
-    assert 10 <= run.seconds < 10 + SLACK_S
     bench.assert_no_node_left()
 
 
@@ -86,7 +86,6 @@ def test_a_node_that_hangs_times_out_its_ops_and_is_killed(bench):
     assert timeouts and all(op["type"] == "info" for op in timeouts)
     assert run.results["stats"]["ok-count"] == 1  # it hangs on the second echo
     assert run.results["workload"]["valid?"] is False
-    assert run.seconds < 2 + CLIENT_TIMEOUT_S + SLACK_S
     assert len(bench.node_pids()) == 2  # the node and the child it started
     bench.assert_no_node_left()
 
@@ -105,7 +104,6 @@ def test_a_node_that_floods_stdout_keeps_the_bench_bounded(bench, dest):
     run = bench.run("--node-count", "2", "--time-limit", "2", "--rate", "2",
                     node_args=("--flood", dest), measure=True)  # fmt: skip
     assert run.returncode == 1, run.stderr[-2000:]
-    assert run.seconds < 2 + CLIENT_TIMEOUT_S + SLACK_S
     peak_mb = run.peak_rss_kib() / 1024
     messages = run.results["glome"]["messages"]
     print(f"--flood {dest}: bench peak RSS {peak_mb:.0f} MB, {messages} messages")
