@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
+from glome import simulation
 from glome._fast import load_pure
 from glome.nodes.broadcast import PROFILES, choose_profile
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
+from support.lockstep import LockstepNode
 
 codec = load_pure("bitset")
 SCHEMAS = RESPONSE_SCHEMAS["broadcast"]
@@ -35,9 +35,8 @@ def start(start_node: Any) -> Any:
     return partial(start_node, BIN)
 
 
-def gossip(values: list[int], own: list[int] | None = None, sent_at: float | None = None) -> dict:
-    body: dict[str, Any] = {"type": "gossip", "h": codec.encode_values(values)}
-    body["t"] = time.time() if sent_at is None else sent_at
+def gossip(values: list[int], sent_at: float, own: list[int] | None = None) -> dict:
+    body: dict[str, Any] = {"type": "gossip", "h": codec.encode_values(values), "t": sent_at}
     if own is not None:
         body["o"] = codec.encode_values(own)
     return body
@@ -51,17 +50,6 @@ def read(node: Any, msg_id: int) -> list[int]:
     reply = node.request("c1", {"type": "read", "msg_id": msg_id})
     assert response_violation(SCHEMAS["read"], reply) is None, reply
     return reply["messages"]
-
-
-def collect(node: Any, seconds: float) -> list[dict]:
-    """Every message the node prints within ``seconds``."""
-    messages, deadline = [], time.monotonic() + seconds
-    while (left := deadline - time.monotonic()) > 0:
-        line = node._read_line(left)
-        if line is None:
-            break
-        messages.append(orjson.loads(line))
-    return messages
 
 
 # --- client requests ---------------------------------------------------------------
@@ -103,78 +91,142 @@ def test_malformed_gossip_is_answered_and_changes_nothing(start):
 # the first retransmission comes 0.5 + 0.2 + 1 s after a send
 QUICK_STAR = ("efficient", "budget=20", "ack_delay=0.3")
 QUICK_PERIOD = 0.2
+QUICK_ACK_DELAY = 0.3
+S = simulation.SECOND_NS
+FLOAT_NS = 1_000  # the node's float time.time() is exact to about 0.2 µs today
+MS = 1_000_000
 
 
-def test_a_leaf_takes_gossiped_values_and_acknowledges_them_once(start):
-    node = start("n1", THREE, *QUICK_STAR)
-    node.send("n0", gossip([5, 9]))
-    assert read(node, 2) == [5, 9]
-    ack = node.recv(timeout=2.0)
+class Virtual:
+    """A glome-broadcast in lock-step on the virtual clock (support.lockstep): each
+    step is delivered at an exact time and every timer is run at its own time, so
+    the flush and retransmission schedules are checked exactly, up to the node's
+    float ``time.time()`` (about 0.2 µs at today's epoch: ``FLOAT_NS``)."""
+
+    def __init__(self, node: LockstepNode, ids: list[str]) -> None:
+        self.node = node
+        self.next: int | None = None
+        self.now = 0
+        self.earlier: list[tuple[int, dict]] = []  # what timers sent before the last ``at``
+        self._report(node.init(0, ids))
+
+    def _report(self, line: bytes) -> None:
+        self.next = simulation.parse_report(line)[1]
+
+    def at(self, now: int, *messages: dict) -> list[dict]:
+        """Deliver ``messages`` (from, body) at ``now``, after running the timers due
+        before it, as the bench wakes a node for each; what the node sent at ``now``."""
+        self.earlier = self.run_until(now - 1)
+        wrapped = [{"src": src, "dest": self.node.node_id, "body": body} for src, body in messages]
+        sent, report = self.node.deliver(now, *wrapped)
+        self.now = now
+        self._report(report)
+        return sent
+
+    def run_until(self, until: int) -> list[tuple[int, dict]]:
+        """Run every timer due up to ``until``; (time, message) for each message sent."""
+        sent = []
+        while self.next is not None and self.next <= until:
+            when = self.next
+            step, report = self.node.deliver(when)
+            self._report(report)
+            sent.extend((when, message) for message in step)
+        self.now = max(self.now, until)
+        return sent
+
+    def read(self, msg_id: int) -> list[int]:
+        (reply,) = self.at(self.now, ("c1", {"type": "read", "msg_id": msg_id}))
+        return reply["body"]["messages"]
+
+
+def seconds(ns: int) -> float:
+    """The node's time.time() at virtual ``ns``."""
+    return (simulation.EPOCH_NS + ns) / simulation.SECOND_NS
+
+
+@pytest.fixture
+def virtual(backend_env: dict[str, str], lockstep_nodes: list[LockstepNode]) -> Any:
+    """``virtual(node_id, ids, *args)``: a glome-broadcast in lock-step, initialised at 0."""
+
+    def start(node_id: str, ids: list[str], *args: str) -> Virtual:
+        node = LockstepNode([str(BIN), *args], backend_env, 1, node_id)
+        lockstep_nodes.append(node)
+        return Virtual(node, ids)
+
+    return start
+
+
+def test_a_leaf_takes_gossiped_values_and_acknowledges_them_once(virtual):
+    node = virtual("n1", THREE, *QUICK_STAR)
+    assert node.at(S, ("n0", gossip([5, 9], sent_at=seconds(S)))) == []
+    assert node.read(2) == [5, 9]
+    [(when, ack), *more] = node.run_until(20 * S)
     assert ack["dest"] == "n0" and ack["body"]["type"] == "gossip", ack
     assert held(ack) == [5, 9]
-    assert node.silent_for(2.5), "everything is acknowledged both ways: nothing more to say"
+    # it waited the ack delay for a ride, then the next flush took it
+    assert S + int(QUICK_ACK_DELAY * S) < when <= S + int((QUICK_ACK_DELAY + 2 * QUICK_PERIOD) * S)
+    assert more == [], "everything is acknowledged both ways: nothing more to say"
 
 
-def test_a_leaf_flushes_on_the_clock_and_retransmits_until_acknowledged(start):
-    node = start("n1", THREE, *QUICK_STAR)
-    node.request("c1", {"type": "broadcast", "message": 7, "msg_id": 2})
-    first = node.recv(timeout=2.0)
+def test_a_leaf_flushes_on_the_clock_and_retransmits_until_acknowledged(virtual):
+    node = virtual("n1", THREE, *QUICK_STAR)
+    broadcast = node.at(S + 30 * MS, ("c1", {"type": "broadcast", "message": 7, "msg_id": 2}))
+    assert [m["body"]["type"] for m in broadcast] == ["broadcast_ok"]
+    (first_at, first), (again_at, again) = node.run_until(S + 3 * S)[:2]
     assert first["dest"] == "n0" and held(first) == [7], "a leaf writes to the hub only"
-    phase = first["body"]["t"] % QUICK_PERIOD
-    assert min(phase, QUICK_PERIOD - phase) < 0.06, f"leaves flush at k * period, not {phase}"
-    again = node.recv(timeout=3.0)
+    phase = first_at % int(QUICK_PERIOD * S)
+    assert min(phase, int(QUICK_PERIOD * S) - phase) < FLOAT_NS, "leaves flush at k * period"
+    assert abs(first["body"]["t"] - seconds(first_at)) < FLOAT_NS / S
     assert again["dest"] == "n0" and held(again) == [7]
-    assert again["body"]["t"] - first["body"]["t"] >= 1.6, "retransmitted before the timeout"
-    node.send("n0", gossip([7]))
-    assert node.silent_for(3.0), "acknowledged: no more retransmissions"
+    assert again_at - first_at >= int(1.6 * S), "retransmitted before the timeout"
+    node.at(node.now, ("n0", gossip([7], sent_at=seconds(node.now))))
+    assert node.run_until(node.now + 20 * S) == [], "acknowledged: no more retransmissions"
 
 
-def test_the_hub_flushes_one_network_delay_after_its_leaves(start):
+def test_the_hub_flushes_one_network_delay_after_its_leaves(virtual):
     period, delay = 0.5, 0.08  # budget 8/s for 3 nodes
-    node = start("n0", THREE, "efficient", "budget=8")
-    node.send("n1", gossip([3], sent_at=time.time() - delay))
-    forward = next(m for m in collect(node, 1.2) if m["dest"] == "n2")
+    node = virtual("n0", THREE, "efficient", "budget=8")
+    node.at(S, ("n1", gossip([3], sent_at=seconds(S) - delay)))
+    when, forward = next((t, m) for t, m in node.run_until(S + 2 * S) if m["dest"] == "n2")
     assert held(forward) == [3]
     offset = delay + PROFILES["efficient"].margin
-    late = (forward["body"]["t"] - offset) % period
-    assert late < 0.06, f"the hub flushed {late:.3f} s after k * period + {offset}"
+    late = (seconds(when) - offset) % period
+    assert min(late, period - late) < 1e-6, f"flushed {late:.9f} s after k * period + {offset}"
 
 
-def test_the_hub_forwards_only_what_a_leaf_lacks(start):
-    node = start("n0", THREE, *QUICK_STAR)
-    node.send("n1", gossip([1, 2]))
-    node.send("n2", gossip([2]))
-    messages = collect(node, 1.2)
+def test_the_hub_forwards_only_what_a_leaf_lacks(virtual):
+    node = virtual("n0", THREE, *QUICK_STAR)
+    now = seconds(S)
+    messages = node.at(S, ("n1", gossip([1, 2], sent_at=now)), ("n2", gossip([2], sent_at=now)))
+    messages += [message for _, message in node.run_until(S + 1200 * MS)]
     to_n2 = [m for m in messages if m["dest"] == "n2"]
-    assert to_n2 and all(held(m) == [1, 2] for m in to_n2)
-    assert len(to_n2) == 1, "one flush carries the value and the ack"
+    assert len(to_n2) == 1 and held(to_n2[0]) == [1, 2], "one flush: the value and the ack"
     to_n1 = [m for m in messages if m["dest"] == "n1"]
     assert len(to_n1) == 1, "n1 needs nothing but an ack, sent once after the ack delay"
 
 
-def test_a_star_without_batching_relays_at_once(start):
-    node = start("n0", THREE, "efficient", "budget=0")
-    node.send("n1", gossip([6], sent_at=time.time() - 0.05))
-    forward = node.recv(timeout=0.3)
-    assert forward["dest"] == "n2" and held(forward) == [6]
+def test_a_star_without_batching_relays_at_once(virtual):
+    node = virtual("n0", THREE, "efficient", "budget=0")
+    (forward,) = node.at(S, ("n1", gossip([6], sent_at=seconds(S) - 0.05)))
+    assert forward["dest"] == "n2" and held(forward) == [6]  # in the very step it came
 
 
 # --- gossip in a mesh ----------------------------------------------------------------
 
 
-def test_mesh_sends_a_client_value_to_every_node_at_once(start):
-    node = start("n0", THREE, "latency", "ack_delay=0.3")
-    node.send("c1", {"type": "broadcast", "message": 4, "msg_id": 2})
-    replies = collect(node, 0.5)
-    assert {"type": "broadcast_ok", "in_reply_to": 2} in [m["body"] for m in replies]
-    sent = [m for m in replies if m["body"]["type"] == "gossip"]
-    assert sorted(m["dest"] for m in sent) == ["n1", "n2"]
-    for message in sent:
+def test_mesh_sends_a_client_value_to_every_node_at_once(virtual):
+    node = virtual("n0", THREE, "latency", "ack_delay=0.3")
+    sent = node.at(S, ("c1", {"type": "broadcast", "message": 4, "msg_id": 2}))
+    assert {"type": "broadcast_ok", "in_reply_to": 2} in [m["body"] for m in sent]
+    gossiped = [m for m in sent if m["body"]["type"] == "gossip"]
+    assert sorted(m["dest"] for m in gossiped) == ["n1", "n2"]
+    for message in gossiped:
         assert held(message) == [4] and codec.decode_values(message["body"]["o"]) == [4]
-    node.send("n2", gossip([4], own=[]))
-    node.send("n1", gossip([4, 10], own=[10]))
-    assert read(node, 3) == [4, 10]
-    messages = collect(node, 2.0)
+    now = seconds(S + MS)
+    node.at(S + MS, ("n2", gossip([4], own=[], sent_at=now)))
+    node.at(S + MS, ("n1", gossip([4, 10], own=[10], sent_at=now)))
+    assert node.read(3) == [4, 10]
+    messages = [message for _, message in node.run_until(S + 3 * S)]
     assert [m["dest"] for m in messages] == ["n1"], "n1 gets its ack; n2 is owed nothing"
     assert held(messages[0]) == [4, 10]
 
