@@ -1,7 +1,8 @@
 """Fidelity against figures Maelstrom published for the flooding broadcast node
 (doc/03-broadcast/02-performance.md): net.servers.msgs-per-op within ±10 %, and
 values lost under --nemesis partition, in both clocks: real time (full-length runs,
-marked slow) and --sim (the same runs on the virtual clock, in seconds)."""
+marked slow) and --sim (the same runs on the virtual clock, in seconds); and the
+grid's stable latencies, on the virtual clock."""
 
 from __future__ import annotations
 
@@ -71,16 +72,17 @@ def test_flooding_loses_values_under_partitions(tmp_path, clock):
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("clock", CLOCKS)
-def test_grid_stable_latencies_match_maelstrom(tmp_path, clock):
+def test_grid_stable_latencies_match_maelstrom(tmp_path):
     """Maelstrom's guide, 25 nodes, grid, --latency 100: {0.5 452, 0.95 656, 0.99 748, 1 791}.
 
     These depend on which node each op goes to (Jepsen hands ops to workers
-    round-robin) and on the hop count across the grid, so they check the
-    generator and the network together. Allowed: ±15 %.
+    round-robin), on the hop count across the grid and on each hop's 99 ms
+    (docs/network.md), so they check the generator and the network together.
+    Allowed: ±15 %. On the virtual clock only, where latencies are exact: what
+    the real clock adds is the machine's, and is measured by the benchmarks.
     """
     args = ["--time-limit", "20", "--rate", "100", "--node-count", "25", "--latency", "100"]
-    results = run_broadcast(tmp_path, clock, *args, "--seed", "5")
+    results = run_broadcast(tmp_path, "sim", *args, "--seed", "5")
     latencies = results["workload"]["stable-latencies"]
     for quantile, published in (("0.5", 452), ("0.95", 656), ("1", 791)):
         assert abs(latencies[quantile] - published) <= 0.15 * published, (quantile, latencies)
