@@ -231,8 +231,9 @@ class Timer:
 
     def __init__(self, fn: Callable[[], Any], delay: float, interval: float | None) -> None:
         self.fn = fn
-        #: ns: the delay until the timer is started, then a monotonic_ns time
-        self.deadline = round(delay * 1e9)
+        #: ns: the delay until the timer is started, then a monotonic_ns time; a positive
+        #: delay is at least 1 ns, so a timer that re-arms itself always lets time move
+        self.deadline = max(round(delay * 1e9), 1 if delay > 0 else 0)
         self.interval = None if interval is None else round(interval * 1e9)
         self.cancelled = False
 

@@ -146,3 +146,21 @@ def test_without_maelstrom_it_says_how_to_get_it_and_exits_254(
     assert done.returncode == 254
     assert "github.com/jepsen-io/maelstrom" in done.stderr and "JDK" in done.stderr
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.timeout(300)
+def test_every_challenge_passes_its_exact_command_line_on_the_virtual_clock(
+    glome: Glome, tmp_path: Path
+) -> None:
+    """All 14 challenges (15 runs) with their official flags, judged by glome's own
+    judging: valid, and on every target -- msgs/op and, exact on the virtual clock,
+    the latencies. A node that regresses on any advertised figure fails here."""
+    done = glome("challenge", "all", "--sim", "--jobs", "2", "--seed", "1", timeout=280)
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-3000:]
+    rows = summary(tmp_path)["rows"]
+    assert len(rows) == 15
+    failed = [
+        (row["challenge"], row["verdict"], row["message"]) for row in rows if not row["passed"]
+    ]
+    assert failed == []
+    assert "15 of 15 runs valid and on target." in done.stdout
