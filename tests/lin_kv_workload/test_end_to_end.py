@@ -69,7 +69,6 @@ def test_concurrency_not_a_multiple_of_2n_aborts_with_255(tmp_path):
     assert not (tmp_path / "store").exists()  # aborted before any node started
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(90)
 def test_groups_leave_a_key_after_20_processes(tmp_path):
     """Every other write or cas goes unanswered, so each writer thread changes
@@ -77,6 +76,7 @@ def test_groups_leave_a_key_after_20_processes(tmp_path):
     run = lin_kv_test(
         tmp_path,
         *("--node-count", "1", "--concurrency", "4", "--time-limit", "14", "--rate", "100"),
+        "--sim",
         *("--", "--mute-every", "2"),
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

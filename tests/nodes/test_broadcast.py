@@ -1,8 +1,9 @@
 """glome-broadcast: client replies, gossip, acks and retransmission, profiles, and 3a-3e.
 
 The node tests drive a real node process over stdin/stdout on both backends,
-with knob overrides that make periods and timeouts short. The bench tests run
-the challenges through ``glome test``; the full-length ones are marked slow.
+with knob overrides that make periods and timeouts short, timing ones in
+lock-step on the virtual clock. The bench tests run the challenges' full-length
+runs through ``glome test --sim``.
 """
 
 from __future__ import annotations
@@ -270,10 +271,14 @@ CHALLENGE_3D = ["--node-count", "25", "--time-limit", "20", "--rate", "100", "--
 PARTITIONS = ["--nemesis", "partition"]
 
 
-def run_challenge(cwd: Path, flags: list[str], profile: str, seed: int = 1) -> dict:
-    command = [sys.executable, "-m", "glome", "test", "-w", "broadcast", "--bin", str(BIN)]
+def run_challenge(
+    cwd: Path, flags: list[str], profile: str, seed: int = 1, env: dict[str, str] | None = None
+) -> dict:
+    """A broadcast run on the virtual clock (exact and quick; the real clock's runs are
+    the challenge command's), valid with nothing lost."""
+    command = [sys.executable, "-m", "glome", "test", "--sim", "-w", "broadcast", "--bin", str(BIN)]
     command += [*flags, "--seed", str(seed), profile]
-    subprocess.run(command, cwd=cwd, capture_output=True, timeout=110, check=False)
+    subprocess.run(command, cwd=cwd, capture_output=True, timeout=110, check=False, env=env)
     results = json.loads((cwd / "store" / "latest" / "results.json").read_text())
     assert results["workload"]["lost-count"] == 0, results["workload"]["lost"]
     assert results["valid?"] is True, results
@@ -290,14 +295,12 @@ def test_a_short_run_is_valid(tmp_path):
     assert results["workload"]["stable-count"] > 0
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_3a_single_node(tmp_path):
     """One node has no peers, so every profile runs the same code: one run covers them."""
     run_challenge(tmp_path, ["--node-count", "1", "--time-limit", "20", "--rate", "10"], "latency")
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_3b_values_reach_every_node_within_a_second(tmp_path, profile):
@@ -305,14 +308,12 @@ def test_3b_values_reach_every_node_within_a_second(tmp_path, profile):
     assert results["workload"]["stable-latencies"]["1"] < 1000
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("profile", list(PROFILES))
 def test_3c_partitions_lose_nothing(tmp_path, profile):
     run_challenge(tmp_path, [*CHALLENGE_3B, *PARTITIONS], profile)
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     ("profile", "flags"),
@@ -327,3 +328,12 @@ def test_3c_partitions_lose_nothing(tmp_path, profile):
 )
 def test_3d_and_3e(tmp_path, profile, flags):
     run_challenge(tmp_path, flags, profile)
+
+
+@pytest.mark.timeout(120)
+def test_3d_on_each_backend(tmp_path, backend_env):
+    """The challenge's hardest run end to end on the pure backend too."""
+    results = run_challenge(tmp_path, CHALLENGE_3D, "efficient", env=backend_env)
+    assert results["glome"]["core"] == (
+        "pure" if "GLOME_NO_EXTENSIONS" in backend_env else "compiled"
+    )

@@ -422,13 +422,16 @@ def test_merge_is_a_join(a, b, c):
 # --- the bench: the challenge's command and its latency variants ------------------
 
 
-def run_challenge(cwd: Path, *extra: str, time_limit: int | None = None) -> dict[str, Any]:
-    """Challenge 4's exact command line (optionally shortened), then ``extra``."""
+def run_challenge(
+    cwd: Path, *extra: str, time_limit: int | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Challenge 4's exact command line (optionally shortened), then ``extra``, on the
+    virtual clock."""
     args = command_line(CHALLENGE, CHALLENGE.runs[0], COUNTER)
     if time_limit is not None:
         args[args.index("--time-limit") + 1] = str(time_limit)
-    command = [sys.executable, "-m", "glome", "test", *args, *extra]
-    run = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=100)
+    command = [sys.executable, "-m", "glome", "test", "--sim", *args, *extra]
+    run = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=100, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return json.loads((cwd / "store" / "latest" / "results.json").read_text())
 
@@ -443,10 +446,9 @@ def assert_exact_total(results: dict[str, Any]) -> None:
     assert workload["final-reads"] == [total] * 3
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
-def test_challenge_command(tmp_path):
-    results = run_challenge(tmp_path, "--seed", "4")
+def test_challenge_command(tmp_path, backend_env):
+    results = run_challenge(tmp_path, "--seed", "4", env=backend_env)
     assert_exact_total(results)
     assert results["net"]["servers"]["msgs-per-op"] <= CHALLENGE.targets.msgs_per_op
     journal = (tmp_path / "store" / "latest" / "net-journal.jsonl").read_text().splitlines()
@@ -455,7 +457,6 @@ def test_challenge_command(tmp_path):
     assert writers == {"n0", "n1", "n2"}, "every node keeps its count in seq-kv"
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_challenge_with_exponential_latency(tmp_path):
     results = run_challenge(

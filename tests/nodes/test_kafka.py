@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from glome.challenge.judging import ok_fraction
 from glome.errors import KeyDoesNotExist, PreconditionFailed, Timeout
 from glome.node import Future, Node, Task
 from glome.nodes.kafka import FastLog, KvLog, main
@@ -152,30 +153,26 @@ def test_a_bad_mode_is_refused_with_exit_254(capsys, argv, why):
 CHALLENGE = ["--concurrency", "2n", "--time-limit", "20", "--rate", "1000"]
 
 
-def run_challenge(cwd: Path, flags: list[str], mode: str = "fast", seed: int = 1) -> dict:
-    command = [sys.executable, "-m", "glome", "test", "-w", "kafka", "--bin", str(BIN)]
+def run_challenge(
+    cwd: Path, flags: list[str], mode: str = "fast", seed: int = 1, env: dict | None = None
+) -> dict:
+    """A kafka run on the virtual clock, valid with no anomaly."""
+    command = [sys.executable, "-m", "glome", "test", "--sim", "-w", "kafka", "--bin", str(BIN)]
     command += [*flags, "--seed", str(seed), mode]
-    subprocess.run(command, cwd=cwd, capture_output=True, timeout=200, check=False)
+    subprocess.run(command, cwd=cwd, capture_output=True, timeout=200, check=False, env=env)
     results = json.loads((cwd / "store" / "latest" / "results.json").read_text())
     assert results["workload"]["error-types"] == [], results["workload"]
     assert results["valid?"] is True
     return results
 
 
-def ok_fraction(results: dict) -> float:
-    """ok ops among client ops that can fail (crash ops always end info)."""
-    by_f = {f: counts for f, counts in results["stats"]["by-f"].items() if f != "crash"}
-    return sum(c["ok-count"] for c in by_f.values()) / sum(c["count"] for c in by_f.values())
-
-
 @pytest.mark.parametrize("mode", ["fast", "kv"])
-def test_a_short_partitioned_run_is_valid(tmp_path, mode):
+def test_a_short_partitioned_run_is_valid_on_each_backend(tmp_path, mode, backend_env):
     flags = ["--node-count", "2", "--concurrency", "2n", "--time-limit", "4", "--rate", "300"]
     flags += ["--nemesis", "partition", "--nemesis-interval", "1"]
-    run_challenge(tmp_path, flags, mode, seed=2)
+    run_challenge(tmp_path, flags, mode, seed=2, env=backend_env)
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(200)
 @pytest.mark.parametrize(
     "flags",
@@ -193,7 +190,6 @@ def test_challenges_fast(tmp_path, flags):
     assert results["net"]["servers"]["msgs-per-op"] <= 1.0
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(200)
 @pytest.mark.parametrize("nodes", ["1", "2"], ids=["5a", "5b"])
 def test_challenges_kv(tmp_path, nodes):
@@ -202,7 +198,6 @@ def test_challenges_kv(tmp_path, nodes):
     assert results["net"]["servers"]["msgs-per-op"] <= 4.0
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(200)
 def test_kv_with_latency_and_five_nodes(tmp_path):
     run_challenge(tmp_path, ["--node-count", "5", *CHALLENGE, "--latency", "50"], "kv")
