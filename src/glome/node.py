@@ -64,7 +64,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from glome import simulation
 from glome._fast import load
@@ -484,7 +484,8 @@ class Node:
             if inspect.iscoroutine(result):
                 Task(result).add_done_callback(partial(self._finish_async, msg))
             elif result is not None:
-                self.reply(msg, result)
+                # a plain handler returns its reply body (on() keeps async ones apart)
+                self.reply(msg, cast(Body, result))
         except Exception as exc:
             self._on_handler_error(msg, exc)
 

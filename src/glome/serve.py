@@ -18,7 +18,7 @@ from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
 from glome.bench import edn, results
@@ -149,7 +149,8 @@ def main(argv: list[str]) -> int:
     except OSError as error:
         print(f"glome serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return BAD_ARGUMENTS
-    host, port = server.server_address[:2]
+    # server_bind stored getsockname(), whose host is a str (typeshed allows bytes)
+    host, port = cast(tuple[str, int], server.server_address[:2])
     print(f"Serving {args.store}/ at http://{host}:{port}/ (Ctrl-C stops)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print("warning: listening beyond this machine; the store holds logs and histories")

@@ -195,7 +195,8 @@ def install() -> VirtualClock:
     time.monotonic_ns = clock.monotonic_ns
     time.perf_counter = clock.monotonic
     time.perf_counter_ns = clock.monotonic_ns
-    time.sleep = clock.sleep
+    # narrower than typeshed's (float | SupportsIndex): nodes sleep for int or float seconds
+    time.sleep = clock.sleep  # type: ignore[assignment]
     random.seed(f"{seed}:{node}:{incarnation}")
     entropy = random.Random(f"{seed}:{node}:{incarnation}:urandom")
     os.urandom = entropy.randbytes

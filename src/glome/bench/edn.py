@@ -301,7 +301,7 @@ class _Reader:
         return _atom(match.group(0))
 
     def until(self, closing: str) -> list[Any]:
-        items = []
+        items: list[Any] = []
         while True:
             self.skip()
             if self.text.startswith(closing, self.position):

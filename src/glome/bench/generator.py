@@ -205,7 +205,7 @@ class Scheduler:
             if worker is not None:
                 return worker
             freed = self._free_worker()
-            timer = self.loop.call_at(cutoff, lambda freed=freed: freed.set_result(None))
+            timer = self.loop.call_at(cutoff, freed.set_result)  # sets None
             await freed
             timer.cancel()
             if self.loop.now() >= cutoff:

@@ -17,7 +17,8 @@ import os
 import selectors
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 monotonic_ns = time.monotonic_ns
@@ -224,7 +225,7 @@ class Future:
         self.done = True
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
-            self._loop.call_soon(lambda callback=callback: callback(self))
+            self._loop.call_soon(partial(callback, self))
 
     def add_done_callback(self, callback: Callable[[Future], Any]) -> None:
         if self.done:
@@ -237,7 +238,7 @@ class Future:
             raise self._error
         return self._result
 
-    def __await__(self):  # type: ignore[no-untyped-def]
+    def __await__(self) -> Generator[Future, Any, Any]:
         if not self.done:
             yield self
         return self.result()
@@ -285,7 +286,7 @@ def sleep_until(loop: Loop, when_ns: int) -> Future:
     return future
 
 
-def gather(loop: Loop, futures: list[Future]) -> Future:
+def gather(loop: Loop, futures: Sequence[Future]) -> Future:
     """A future done when all of ``futures`` are; its result is their results in order."""
     combined = Future(loop)
     remaining = [len(futures)]

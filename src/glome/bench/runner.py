@@ -35,7 +35,7 @@ from glome.bench.checkers import availability, compose, exceptions, faults, perf
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
 from glome.bench.generator import History, Scheduler
-from glome.bench.history import UNKNOWN, CheckContext, Op
+from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
 from glome.bench.loop import Loop, delivery_priority, gather, sleep_until, spawn
 from glome.bench.nemesis import (
     KILLED,
@@ -147,7 +147,7 @@ def checker_for(
 ) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
     """Maelstrom's composed checker, plots (perf, timeline, messages.svg) included, and
     glome's ``nemesis`` key when the run killed or paused nodes."""
-    checkers = {
+    checkers: dict[str, Checker] = {
         "perf": perf.check,
         "timeline": timeline.check,
         "exceptions": exceptions.check,
@@ -326,6 +326,7 @@ class Run:
 
     # -- nodes ------------------------------------------------------------
     def _start_nodes(self) -> None:
+        assert self.store is not None  # _run creates the store first
         argv = [resolve_bin(self.options.bin), *self.options.bin_args]
         self.say(f"launching {' '.join(argv)}")
         echo = self.say if self.options.log_stderr else None
@@ -441,14 +442,16 @@ class Run:
         """Write the history in a thread while the loop keeps routing: Jepsen saves it
         before the DB teardown, and Maelstrom's network routes and journals the nodes'
         messages meanwhile, so they count in msgs-per-op. Virtual time takes none."""
+        store = self.store
+        assert store is not None  # _run creates the store first
         if self.options.sim:
-            store_results.write_history(self.store, ops)
+            store_results.write_history(store, ops)
             return
         failure: list[BaseException] = []
 
         def write() -> None:
             try:
-                store_results.write_history(self.store, ops)
+                store_results.write_history(store, ops)
             except BaseException as error:  # re-raised on the loop's thread
                 failure.append(error)
 
@@ -493,6 +496,7 @@ class Run:
 
     # -- analysis ---------------------------------------------------------
     def _analyze(self, workload: Workload, history: list[Op]) -> Outcome:
+        assert self.store is not None  # _run created the store
         net_stats = self.net.stats()
         glome = {
             "seed": self.options.seed,

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import platform
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from datetime import datetime, timezone
 from pathlib import Path
@@ -199,7 +199,7 @@ def run_jobs(
 
 def _in_turn(
     jobs: list[Job], engine: Engine, display: Display
-) -> Iterator[tuple[int, judging.Row]]:
+) -> Generator[tuple[int, judging.Row], None, None]:
     """One job after another in this process, with the live status."""
     for index, job in enumerate(jobs):
         display.begin(index, job)
@@ -208,7 +208,7 @@ def _in_turn(
 
 def _at_once(
     jobs: list[Job], store_root: Path, workers: int, display: Display
-) -> Iterator[tuple[int, judging.Row]]:
+) -> Generator[tuple[int, judging.Row], None, None]:
     """Up to ``workers`` jobs at once in worker processes (virtual time only: each run's
     outcome is its seed's whatever the machine's load), yielded as they finish."""
     context = multiprocessing.get_context("spawn")  # no copy of this process's state

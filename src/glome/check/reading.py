@@ -130,7 +130,7 @@ def normalise(entries: list[Any]) -> list[Op]:
                 f"op {position} has :index {_shown(index)}, but other ops have integer "
                 "indices: give every op one, or none"
             )
-    seen: set[int] = set()
+    seen: set[object] = set()
     for index in indices:
         if index in seen:
             raise HistoryError(f"two ops have :index {index}")

@@ -27,7 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, OK, Op, pairs
@@ -46,7 +46,8 @@ class Inconsistent:
     message: str
 
 
-Step = Callable[[Hashable, Any, Any], "Hashable | Inconsistent"]
+S = TypeVar("S", bound=Hashable)  # a model state
+Step = Callable[[S, Any, Any], "S | Inconsistent"]
 
 
 @dataclass
@@ -143,14 +144,14 @@ class Outcome:
     states: list[Any]  # state id -> state
 
 
-class _Transitions:
+class _Transitions(Generic[S]):
     """Interned model states and each (state, call) transition, computed once."""
 
-    def __init__(self, problem: Problem, step: Step, initial: Hashable) -> None:
+    def __init__(self, problem: Problem, step: Step[S], initial: S) -> None:
         self.calls = problem.calls
         self.step = step
-        self.states: list[Any] = [initial]
-        self.ids: dict[Hashable, int] = {initial: 0}
+        self.states: list[S] = [initial]
+        self.ids: dict[S, int] = {initial: 0}
         self.known: dict[tuple[int, int], int] = {}
 
     def after(self, state: int, call: int) -> int:
@@ -173,8 +174,8 @@ class _Transitions:
 
 def search(
     problem: Problem,
-    step: Step,
-    initial: Hashable,
+    step: Step[S],
+    initial: S,
     deadline: float = float("inf"),
     config_limit: int = 2_000_000,
 ) -> Outcome:
@@ -277,7 +278,7 @@ def _pending(problem: Problem, r: int, config: Config) -> list[int]:
 def report(
     problem: Problem,
     outcome: Outcome,
-    step: Step,
+    step: Step[Any],
     render_state: Callable[[Any], Any],
 ) -> dict[str, Any]:
     """Knossos's explanation of an invalid history: the op no configuration could
@@ -321,7 +322,7 @@ def report(
 def _final_paths(
     problem: Problem,
     outcome: Outcome,
-    step: Step,
+    step: Step[Any],
     render_state: Callable[[Any], Any],
     culprit: int,
 ) -> list[list[dict[str, Any]]]:
@@ -360,7 +361,7 @@ def _path(
     config: Config,
     outcome: Outcome,
     sequence: tuple[int, ...],
-    step: Step,
+    step: Step[Any],
     render_state: Callable[[Any], Any],
 ) -> list[dict[str, Any]]:
     state = outcome.states[config[1]]

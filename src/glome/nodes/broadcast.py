@@ -173,7 +173,8 @@ def choose_profile(args: list[str], environ: dict[str, str] | os._Environ[str]) 
         value = float(text)
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{knob} must be a finite number >= 0, not {text!r}")
-        profile = replace(profile, **{knob: value})
+        # knob names a float field (layout is handled above); mypy checks ** against every field
+        profile = replace(profile, **{knob: value})  # type: ignore[arg-type]
     return profile
 
 

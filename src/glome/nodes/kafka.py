@@ -121,6 +121,7 @@ class FastLog:
         self.next_offset = 0
 
     def start(self) -> None:
+        assert self.node.id is not None  # an on_init hook: the node id is set
         ids = self.node.ids
         self.stride = len(ids)
         self.next_offset = ids.index(self.node.id)
@@ -332,7 +333,7 @@ class KvLog:
         by_owner: dict[str, dict[str, int]] = {}
         for key, start in offsets.items():
             by_owner.setdefault(self.owner(key), {})[key] = start
-        found = await self.local_poll(by_owner.pop(self.node.id, {}))
+        found = await self.local_poll(by_owner.pop(str(self.node.id), {}))
         asks = [
             self.node.rpc(owner, {"type": "owner_poll", "offsets": wanted}, FORWARD_TIMEOUT_S)
             for owner, wanted in by_owner.items()

@@ -284,6 +284,7 @@ def build(interval: float = DEFAULT_INTERVAL, durable: bool = False) -> Node:
 
     @node.on_init
     def start() -> None:
+        assert node.id is not None  # on_init hooks run once the node id is set
         store = state["store"] = Store(node.id, node.ids, time.monotonic())
         if durable:
             ledger = ledgers["ledger"] = Ledger(node, store)

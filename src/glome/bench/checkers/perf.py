@@ -21,13 +21,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from glome.bench.history import FAIL, INFO, INVOKE, NEMESIS, OK, CheckContext, Op, pairs
 from glome.bench.nemesis import KILL, PAUSE, RESTART, RESUME, START, STOP
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 NS_PER_S = 1e9
 NS_PER_MS = 1e6
@@ -282,7 +283,8 @@ def _finish(axes: Axes, xs: list[float], faults: list[Band], path: Path) -> None
         borderaxespad=0,
         handlelength=1.6,
     )
-    axes.figure.savefig(path, dpi=DPI)
+    # _new_axes drew these axes on a top-level Figure, never a SubFigure
+    cast("Figure", axes.figure).savefig(path, dpi=DPI)
 
 
 def _any_positive(series_list: Iterable[Series]) -> bool:

@@ -30,6 +30,7 @@ import functools
 import math
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Iterable
 from itertools import filterfalse, islice
 from typing import Any
 
@@ -145,6 +146,7 @@ class _Tracker:
         hits = len(seen) if seen <= keys else len(seen & keys)
         misses = len(tracked) - hits
         lists_misses = misses <= hits
+        listed_keys: Iterable[Any]
         if lists_misses:
             listed_keys = self._misses(seen, misses)
         else:

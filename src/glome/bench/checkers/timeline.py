@@ -144,15 +144,13 @@ def bars(history: list[Op], limit: int = OP_LIMIT) -> tuple[list[Bar], int]:
     result = []
     for start_at, stop_at in positions[:limit]:
         start = history[start_at]
-        stop = None if stop_at is None else history[stop_at]
-        op = stop or start
-        position = start_at if stop_at is None else stop_at
-        if stop is None:
-            rows = 1
-        elif stop["type"] == INFO:
-            rows = len(history) + 1 - start_at
+        stop: Op | None
+        if stop_at is None:
+            stop, position, rows = None, start_at, 1
         else:
-            rows = stop_at - start_at
+            stop, position = history[stop_at], stop_at
+            rows = len(history) + 1 - start_at if stop["type"] == INFO else stop_at - start_at
+        op = stop or start
         result.append(
             Bar(
                 kind=op["type"],

@@ -40,7 +40,7 @@ def check(history: list[Op]) -> dict[str, Any]:
     attempted = sum(1 for op in history if op["type"] == INVOKE and op.get("f") == "generate")
     acknowledged = [op["value"] for op in history if op["type"] == OK and op.get("f") == "generate"]
     counts = Counter(element_key(value) for value in acknowledged)
-    first_seen = {}
+    first_seen: dict[Any, Any] = {}  # element key -> the first value with it
     for value in acknowledged:
         first_seen.setdefault(element_key(value), value)
     duplicated = sorted(

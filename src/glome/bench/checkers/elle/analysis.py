@@ -224,7 +224,8 @@ class CycleAnalysis:
     priority: Sequence[int]
     explainer: Explainer
     txns: Txns
-    anomalies: dict[str, list[Any]] = field(default_factory=dict)
+    #: anomaly type -> its cases; True for "empty-transaction-graph", which has none
+    anomalies: dict[str, Any] = field(default_factory=dict)
 
     def explain_cycle(self, cycle: g.Cycle) -> dict[str, Any]:
         ops = [self.txns.by_index[v] for v in cycle.vertices]

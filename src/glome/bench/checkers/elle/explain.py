@@ -241,7 +241,7 @@ def dot_of(ops: list[Op], edges: list[tuple[Op, Op, dict[str, Any]]]) -> str:
         fields = "|".join(
             f"<f{i}> {_escape(_mop_text(mop))}" for i, mop in enumerate(op.get("value") or [])
         )
-        color = _NODE_COLORS.get(op.get("type"), "#555555")
+        color = _NODE_COLORS.get(op.get("type", ""), "#555555")
         lines.append(f'  T{op["index"]} [label="{fields}", color="{color}", fontcolor="{color}"];')
     for a, b, step in edges:
         source = f"T{a['index']}" + (f":f{step['a-mop-index']}" if "a-mop-index" in step else "")
@@ -282,7 +282,7 @@ def _write_drawing(directory: Path, name: str, dot: str, svg: bool) -> None:
     if not svg or program is None or len(dot) > MAX_PLOT_BYTES:
         return
     try:
-        svg = subprocess.run(
+        image = subprocess.run(
             [program, "-Tsvg"],
             input=dot,
             capture_output=True,
@@ -292,7 +292,7 @@ def _write_drawing(directory: Path, name: str, dot: str, svg: bool) -> None:
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return
-    (directory / f"{name}.svg").write_text(svg)
+    (directory / f"{name}.svg").write_text(image)
 
 
 def write_store(directory: Path, anomalies: dict[str, Any], analysis: CycleAnalysis) -> None:

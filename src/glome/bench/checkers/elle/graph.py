@@ -395,16 +395,17 @@ def _accepts(spec: CycleSpec, state: tuple) -> bool:
     return True
 
 
-def _unwind(end: tuple, parents: dict, labels_in: dict, anchor: int) -> Cycle | None:
+def _unwind(
+    end: tuple, parents: dict[tuple, tuple | None], labels_in: dict, anchor: int
+) -> Cycle | None:
     """The cycle a -> b -> … -> a ending in ``end``, or None if it repeats a vertex."""
     vertices: list[int] = []
     labels: list[int] = []
-    state: tuple | None = end
-    while parents.get(state) is not None:
+    state = end
+    while (parent := parents.get(state)) is not None:
         vertices.append(state[0])
         labels.append(labels_in[state])
-        state = parents[state]
-    assert state is not None
+        state = parent
     vertices.append(state[0])
     vertices.reverse()  # b, …, a
     labels.reverse()

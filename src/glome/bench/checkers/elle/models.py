@@ -347,8 +347,8 @@ def _anomaly_depths() -> dict[str, int]:
             for target in targets:
                 merged.setdefault(target, set())
     indegree = {vertex: 0 for vertex in merged}
-    for targets in merged.values():
-        for target in targets:
+    for successors in merged.values():
+        for target in successors:
             indegree[target] += 1
     depth: dict[str, int] = {}
     layer = [v for v, d in indegree.items() if d == 0]

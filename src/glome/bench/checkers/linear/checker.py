@@ -19,7 +19,7 @@ from typing import Any
 from glome._fast import load
 from glome.bench.checkers.compose import check_safe
 from glome.bench.checkers.linear import svg
-from glome.bench.checkers.linear.prepare import KeyProblem, identity, sort_key, split_by_key
+from glome.bench.checkers.linear.prepare import KeyProblem, json_text, sort_key, split_by_key
 from glome.bench.checkers.linear.report import invalid_analysis
 from glome.bench.edn import Keyword
 from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
@@ -96,7 +96,7 @@ def _result_key(key: Any) -> Any:
     try:
         hash(key)
     except TypeError:
-        return identity(key)[1]
+        return json_text(key)
     return key
 
 

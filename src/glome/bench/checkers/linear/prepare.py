@@ -91,11 +91,16 @@ class KeyProblem:
 _PLAIN = (int, str, type(None))  # exact types whose Python equality is JSON's
 
 
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON with sorted keys: equal texts for equal values."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def identity(value: Any) -> Hashable:
     """A hashable identity with JSON's equality: structural, and 1 != 1.0 != true."""
     if type(value) in _PLAIN:
         return value
-    return "json", json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return "json", json_text(value)
 
 
 def sort_key(value: Any) -> tuple[int, Any, str]:

@@ -70,7 +70,7 @@ def render(problem: KeyProblem, analysis: dict[str, Any]) -> str:
         start = column[call.invocation["index"]]
         completion = call.completion
         definite = completion is not None and completion["type"] == OK
-        end = column[completion["index"]] if definite else right_edge
+        end = column[completion["index"]] if completion is not None and definite else right_edge
         x, y = MARGIN + start * COLUMN, MARGIN + row[call.invocation["process"]] * ROW
         width = max((end - start) * COLUMN - 6, 30)
         outline = (

@@ -69,6 +69,7 @@ class _World:
 
     def new_op(self, thread: int, now: float) -> Op:
         key = self.group_key[self.group_of(thread)]
+        value: int | list[int] | None
         if thread < self.shape.node_count:
             f, value = "read", None
         elif self.rng.random() < 1 / 3:

@@ -31,7 +31,7 @@ redundant (that pruning only happens in Elle's own verdict).
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -240,7 +240,7 @@ def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
             previous = held.get(key)
             if previous is None or offset > previous:
                 held[key] = offset
-        started = event.invoke_time
+        started = cast(int, event.invoke_time)  # has_times: every invocation has a :time
         if worst is None and held:
             worst = (0, started, event.process, next(iter(held)))
         for key, offset in held.items():

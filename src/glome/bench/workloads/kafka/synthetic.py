@@ -248,7 +248,7 @@ class Simulation:
         deadline = start + 10 * NANOS
         keys = sorted(set(self.written) | set(self.active), key=int)
         target = dict(self.highest)
-        steps = [
+        steps: list[Op] = [
             {"f": "crash", "value": None},
             {"f": ASSIGN, "value": keys, SEEK_TO_BEGINNING: True},
         ]

@@ -16,7 +16,7 @@ invocation's value), as the Maelstrom client records them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, final
 
 from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
 from glome.bench.workloads.kafka.values import Hashable, freeze
@@ -49,6 +49,7 @@ class Txn:
     highest: dict[Hashable, int] = field(default_factory=dict)
 
 
+@final  # lets ``type(event) is Assign`` narrow an Event to Txn in the other branch
 @dataclass(slots=True, eq=False)
 class Assign:
     """A completed assign: the keys a consumer holds from now on."""
