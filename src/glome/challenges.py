@@ -23,6 +23,9 @@ class Targets:
     median_ms: float | None = None  # workload.stable-latencies "0.5", at most
     max_ms: float | None = None  # workload.stable-latencies "1", at most
     ok_fraction: float | None = None  # ok share of client ops but kafka's crash ops, at least
+    #: maxima are strict: the challenge text says "below" (3d, 3e), so a figure equal
+    #: to its bound misses; glome's own targets are "at most"
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Efficient broadcast, part I",
         "glome-broadcast",
         _broadcast(*_BROADCAST_25, profile="efficient"),
-        official=Targets(msgs_per_op=30, median_ms=400, max_ms=600),
+        official=Targets(msgs_per_op=30, median_ms=400, max_ms=600, strict=True),
         targets=Targets(msgs_per_op=1.5, median_ms=400, max_ms=600),
         anchors="lowest latency 24 msgs/op at 175/204 ms; balanced 7.75 msgs/op at 333/533 ms",
     ),
@@ -118,7 +121,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Efficient broadcast, part II",
         "glome-broadcast",
         _broadcast(*_BROADCAST_25, profile="frugal"),
-        official=Targets(msgs_per_op=20, median_ms=1000, max_ms=2000),
+        official=Targets(msgs_per_op=20, median_ms=1000, max_ms=2000, strict=True),
         targets=Targets(msgs_per_op=0.5, median_ms=1000, max_ms=2000),
         anchors="fewest 1.92 msgs/op at 764/1087 ms; balanced 1.99 msgs/op at 339/678 ms",
     ),

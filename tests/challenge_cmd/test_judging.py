@@ -97,6 +97,19 @@ def test_bounds_are_inclusive_and_ok_fraction_is_a_minimum() -> None:
     assert [check.met for check in below] == [True, False]
 
 
+def test_the_official_3d_and_3e_bounds_are_strict() -> None:
+    """The challenge text says "below": a figure equal to an official bound misses it,
+    while glome's own targets are "at most"."""
+    official = BY_ID["3d"].official
+    at_bounds = judging.Figures(msgs_per_op=30, median_ms=400, max_ms=600)
+    checks = judging.check_targets(at_bounds, official)
+    assert [check.met for check in checks] == [False, False, False]
+    assert table.target_text(checks[0]) == "msgs/op < 30: miss"
+    under = judging.Figures(msgs_per_op=29.9, median_ms=399, max_ms=599)
+    assert all(check.met for check in judging.check_targets(under, official))
+    assert BY_ID["3e"].official.strict and not BY_ID["3d"].targets.strict
+
+
 def test_a_missing_figure_misses_its_target() -> None:
     (check,) = judging.check_targets(judging.Figures(), Targets(max_ms=600))
     assert check.value is None and not check.met

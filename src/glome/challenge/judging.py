@@ -48,6 +48,7 @@ class TargetCheck:
     bound: float
     value: float | None
     met: bool
+    strict: bool = False  # a maximum the figure must stay below, not reach
 
 
 @dataclass
@@ -148,8 +149,14 @@ def check_targets(figures: Figures, targets: Targets) -> list[TargetCheck]:
         if bound is None:
             continue
         value = getattr(figures, figure)
-        met = value is not None and (value <= bound if is_maximum else value >= bound)
-        checks.append(TargetCheck(name, float(bound), value, met))
+        strict = is_maximum and targets.strict
+        if value is None:
+            met = False
+        elif is_maximum:
+            met = value < bound if strict else value <= bound
+        else:
+            met = value >= bound
+        checks.append(TargetCheck(name, float(bound), value, met, strict))
     return checks
 
 

@@ -34,6 +34,8 @@ def figure(value: float | None, digits: int = 2) -> str:
 
 def target_text(check: TargetCheck) -> str:
     bound = TARGET_NAMES[check.name].format(bound=check.bound)
+    if check.strict:
+        bound = bound.replace("≤", "<")
     return f"{bound}: {'pass' if check.met else 'miss'}"
 
 
