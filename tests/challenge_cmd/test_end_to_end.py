@@ -164,3 +164,29 @@ def test_every_challenge_passes_its_exact_command_line_on_the_virtual_clock(
     ]
     assert failed == []
     assert "15 of 15 runs valid and on target." in done.stdout
+
+
+#: deliveries on the path a stable latency measures in 3d/3e's star: the broadcast
+#: request, leaf to hub, hub to leaf, and the read that sees the value
+DELIVERIES_ON_PATH = 4
+
+
+@pytest.mark.timeout(300)
+def test_3d_and_3e_meet_their_latency_targets_in_real_time(glome: Glome, tmp_path: Path) -> None:
+    """The latency targets are the real clock's to judge, once: glome's judging, with
+    the bench's own recorded lateness in mind. A latency target missed by no more
+    than the bench's worst delivery lateness on each delivery of the path is the
+    machine's, not the node's; anything else fails, and so does any other miss."""
+    done = glome("challenge", "3d", "3e", "--seed", "1", timeout=280)
+    rows = summary(tmp_path)["rows"]
+    assert [row["challenge"] for row in rows] == ["3d", "3e"], done.stdout[-3000:]
+    for row in rows:
+        assert row["verdict"] == "valid", row["message"]
+        results = json.loads((tmp_path / "store" / row["store"] / "results.json").read_text())
+        late_ms = results["glome"]["lateness"]["max-ms"] * DELIVERIES_ON_PATH
+        for check in row["checks"]:
+            if check["met"]:
+                continue
+            excused = check["name"] in ("median_ms", "max_ms") and check["value"] is not None
+            excused = excused and check["value"] <= check["bound"] + late_ms
+            assert excused, (row["challenge"], check, f"bench lateness allows {late_ms} ms")

@@ -296,7 +296,7 @@ class FinalReads(RwRegister):
 def test_every_node_ends_with_the_same_value_for_every_key(tmp_path, monkeypatch, nodes):
     monkeypatch.setattr(runner, "create", lambda name, options, rng: FinalReads(options, rng))
     argv = ["-w", "txn-rw-register", "--bin", str(BIN), *challenge(nodes, "read-committed", True)]
-    options = parse_test_args([*argv, "--time-limit", "4", "--rate", "300", "--seed", "5"])
+    options = parse_test_args([*argv, "--time-limit", "4", "--rate", "300", "--seed", "5", "--sim"])
     outcome = runner.run(options, io.StringIO(), tmp_path / "store")
     results = outcome.results
     assert results is not None
