@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from support.glome_command import run_glome
+
 Glome = Script = Any  # the fixtures of conftest.py
 
 WRONG_ECHO = """
@@ -190,3 +192,20 @@ def test_3d_and_3e_meet_their_latency_targets_in_real_time(glome: Glome, tmp_pat
             excused = check["name"] in ("median_ms", "max_ms") and check["value"] is not None
             excused = excused and check["value"] <= check["bound"] + late_ms
             assert excused, (row["challenge"], check, f"bench lateness allows {late_ms} ms")
+
+
+@pytest.mark.timeout(120)
+def test_echo_and_unique_ids_pass_their_challenges_on_each_backend(
+    tmp_path: Path, backend_env: dict[str, str]
+) -> None:
+    """Challenges 1 and 2 end to end on the pure backend too (the other node families
+    run theirs in tests/nodes)."""
+    done = run_glome(tmp_path, "challenge", "1", "2", "--sim", "--seed", "2", timeout=110,
+                     env=backend_env)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = summary(tmp_path)["rows"]
+    assert [(row["challenge"], row["passed"]) for row in rows] == [("1", True), ("2", True)]
+    core = "pure" if "GLOME_NO_EXTENSIONS" in backend_env else "compiled"
+    for row in rows:
+        results = json.loads((tmp_path / "store" / row["store"] / "results.json").read_text())
+        assert results["glome"]["core"] == core
