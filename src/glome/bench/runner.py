@@ -434,7 +434,11 @@ class Run:
                     "without analysis (exit 255).\n"
                 )
                 return
-            self.loop.fail(NodeCrashed(node.crash_report(status)))
+            note = (
+                "\n(glome aborts as soon as a node exits before the test starts; Maelstrom "
+                "would first wait out init's 10 s timeout: docs/protocol.md)"
+            )
+            self.loop.fail(NodeCrashed(node.crash_report(status) + note))
 
         self.loop.call_at(self.loop.now() + EXIT_CHECK_DELAY_NS, check)
 
