@@ -6,6 +6,8 @@ import sys
 from collections.abc import Callable
 from importlib import import_module
 
+from glome.exit_codes import BAD_ARGUMENTS
+
 # subcommand -> (module, function taking argv and returning an exit code, summary)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "node": ("glome.nodes", "main", "run one of glome's challenge nodes (echo, unique-ids, ...)"),
@@ -21,8 +23,6 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("glome.doctor", "main", "print the version, the active backend and orjson's"),
 }
 
-USAGE_EXIT = 254  # Maelstrom's exit code for bad arguments
-
 
 def usage() -> str:
     lines = ["usage: glome <command> [options]", "", "commands:"]
@@ -34,11 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] in ("-h", "--help", "help"):
         print(usage())
-        return 0 if args else USAGE_EXIT
+        return 0 if args else BAD_ARGUMENTS
     command, rest = args[0], args[1:]
     if command not in SUBCOMMANDS:
         print(f"glome: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
-        return USAGE_EXIT
+        return BAD_ARGUMENTS
     module_name, function_name, _ = SUBCOMMANDS[command]
     run: Callable[[list[str]], int] = getattr(import_module(module_name), function_name)
     return run(rest)

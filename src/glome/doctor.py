@@ -7,6 +7,7 @@ import platform
 import orjson
 
 from glome import __version__, _fast
+from glome.exit_codes import BAD_ARGUMENTS
 
 
 def active_backend(status: dict[str, str]) -> str:
@@ -34,6 +35,6 @@ def report() -> list[str]:
 def main(argv: list[str]) -> int:
     if argv:
         print("usage: glome doctor")
-        return 254
+        return BAD_ARGUMENTS
     print("\n".join(report()))
     return 0

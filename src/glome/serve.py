@@ -24,10 +24,10 @@ from urllib.parse import quote, unquote
 from glome.bench import edn, results
 from glome.challenge.judging import verdict_of
 from glome.challenge.report import REPORT_FILE
+from glome.exit_codes import BAD_ARGUMENTS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080  # maelstrom serve's
-BAD_ARGUMENTS = 254
 
 
 def run_verdict(run: Path) -> str:
@@ -136,7 +136,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="glome serve", description=__doc__.splitlines()[0])
     parser.add_argument("-p", "--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("-b", "--host", default=DEFAULT_HOST, help="address to bind (127.0.0.1)")
-    parser.add_argument("--store", type=Path, default=Path("store"), help="the folder to serve")
+    parser.add_argument(
+        "--store", type=Path, default=results.STORE_ROOT, help="the folder to serve"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:

@@ -14,7 +14,6 @@ import dataclasses
 import random
 import sys
 import traceback
-from pathlib import Path
 from typing import TextIO
 
 from glome.bench import options as cli_options
@@ -23,9 +22,7 @@ from glome.bench.process import NodeCrashed
 from glome.bench.runner import Interrupted, Outcome, SignalGuard, TestAborted, analyze, run
 from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload, create
-
-BAD_ARGUMENTS = 254
-CRASHED = 255
+from glome.exit_codes import ABORTED, BAD_ARGUMENTS
 
 
 def test_main(argv: list[str], console: TextIO = sys.stdout) -> int:
@@ -64,10 +61,10 @@ def _run_once(options: cli_options.TestOptions, console: TextIO, guard: SignalGu
         return BAD_ARGUMENTS
     except (TestAborted, NodeCrashed, SimulationError) as error:
         print(f"\nTest aborted: {error}", file=sys.stderr, flush=True)
-        return CRASHED
+        return ABORTED
     except Exception:
         print("glome test broke. Here's why:\n" + traceback.format_exc(), file=sys.stderr)
-        return CRASHED
+        return ABORTED
     if "interrupted" in outcome.glome:
         return _report_interruption(outcome)
     return _report(outcome, console)
@@ -110,7 +107,7 @@ def analyze_main(argv: list[str], console: TextIO = sys.stdout) -> int:
         )
         return 0
     try:
-        store = results.resolve_test(chosen.test, Path("store"))
+        store = results.resolve_test(chosen.test, results.STORE_ROOT)
         test = results.load_test(store)
         interrupted = test.get("glome", {}).get("interrupted")
         if interrupted and "net-stats" not in test:

@@ -20,6 +20,8 @@ import orjson
 
 from glome.bench import edn
 from glome.bench.history import NEMESIS, UNKNOWN, Op, Validity
+from glome.exit_codes import INVALID, VALID
+from glome.exit_codes import UNKNOWN as UNKNOWN_EXIT
 
 VALID_PRIORITY: dict[Any, int] = {True: 0, UNKNOWN: 1, False: 2}
 
@@ -29,7 +31,10 @@ VERDICT_LINES: dict[Any, str] = {
     UNKNOWN: "Errors occurred during analysis, but no anomalies found. \u0ca0~\u0ca0",
 }
 
-EXIT_CODES: dict[Any, int] = {True: 0, False: 1, UNKNOWN: 2}
+EXIT_CODES: dict[Any, int] = {True: VALID, False: INVALID, UNKNOWN: UNKNOWN_EXIT}
+
+#: where runs are stored, under the working directory, as Maelstrom keeps them
+STORE_ROOT = Path("store")
 
 RESULTS_JSON = "results.json"
 RESULTS_EDN = "results.edn"
@@ -93,7 +98,7 @@ def store_timestamp(now: datetime) -> str:
     return f"{local:%Y%m%dT%H%M%S}.{millis:03d}{local:%z}"
 
 
-def create_store(workload: str, root: Path = Path("store"), now: datetime | None = None) -> Path:
+def create_store(workload: str, root: Path = STORE_ROOT, now: datetime | None = None) -> Path:
     """Make ``root/<workload>/<timestamp>/`` and point the three links at it."""
     moment = now or datetime.now().astimezone()
     while True:
@@ -124,7 +129,7 @@ def _link(path: Path, target: Path) -> None:
     os.replace(temporary, path)
 
 
-def stored_tests(root: Path = Path("store")) -> list[Path]:
+def stored_tests(root: Path = STORE_ROOT) -> list[Path]:
     """Every stored test directory, oldest first (Jepsen orders them by name = time)."""
     if not root.is_dir():
         return []
@@ -138,7 +143,7 @@ def stored_tests(root: Path = Path("store")) -> list[Path]:
     return sorted(found, key=lambda run: (run.name, run.parent.name))
 
 
-def resolve_test(selector: int | str, root: Path = Path("store")) -> Path:
+def resolve_test(selector: int | str, root: Path = STORE_ROOT) -> Path:
     """``glome analyze -t``: an index into the stored tests (-1 newest) or a directory."""
     if isinstance(selector, str):
         path = Path(selector)

@@ -168,7 +168,7 @@ class Run:
         self,
         options: Any,
         console: TextIO,
-        store_root: Path = Path("store"),
+        store_root: Path = store_results.STORE_ROOT,
         guard: SignalGuard | None = None,
     ) -> None:
         self.options = options
@@ -639,7 +639,7 @@ def resolve_bin(path: str) -> str:
 def run(
     options: Any,
     console: TextIO = sys.stdout,
-    store_root: Path = Path("store"),
+    store_root: Path = store_results.STORE_ROOT,
     guard: SignalGuard | None = None,
 ) -> Outcome:
     return Run(options, console, store_root, guard).execute()

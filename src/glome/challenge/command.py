@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from glome.bench.results import STORE_ROOT
 from glome.bench.runner import Interrupted, SignalGuard, TestAborted, resolve_bin
 from glome.challenge import judging
 from glome.challenge.display import Display, display_for
@@ -27,9 +28,7 @@ from glome.challenge.engines import Engine, GlomeEngine, run_in_worker
 from glome.challenge.maelstrom import MaelstromEngine, MaelstromMissing, find_maelstrom
 from glome.challenge.plan import Job, PlanError, plan
 from glome.challenge.report import write_report
-
-BAD_ARGUMENTS = 254
-STORE_ROOT = Path("store")
+from glome.exit_codes import BAD_ARGUMENTS
 
 DESCRIPTION = """\
 Run Gossip Glomers challenges with their official command lines (IDs 1, 2,

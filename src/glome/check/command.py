@@ -29,7 +29,7 @@ from glome.check.settings import (
     Settings,
     UsageError,
 )
-from glome.cli import USAGE_EXIT
+from glome.exit_codes import BAD_ARGUMENTS
 
 VERDICT_WORDS = {True: "true", False: "false", "unknown": "unknown"}
 
@@ -162,7 +162,7 @@ def check_main(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stde
         table.validate(arguments.model, settings)
     except UsageError as error:
         print(f"glome check: {error}", file=err)
-        return USAGE_EXIT
+        return BAD_ARGUMENTS
     folders = (
         explanations.folders(arguments.directory, arguments.files)
         if arguments.directory is not None
@@ -182,7 +182,7 @@ def check_main(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stde
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 print(f"glome check: {folder}: {error.strerror or error}", file=err, flush=True)
-                return USAGE_EXIT
+                return BAD_ARGUMENTS
         result = run_model(
             arguments.model, history, dataclasses.replace(settings, directory=folder)
         )
@@ -190,4 +190,4 @@ def check_main(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stde
         print(f"{file}\t{VERDICT_WORDS[result['valid?']]}", file=out, flush=True)
         if folder is not None:
             explanations.write(folder, result)
-    return USAGE_EXIT if bad_input else exit_code(merge_valid(*verdicts))
+    return BAD_ARGUMENTS if bad_input else exit_code(merge_valid(*verdicts))

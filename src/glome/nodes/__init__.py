@@ -11,6 +11,8 @@ import sys
 from importlib import import_module
 from typing import NoReturn
 
+from glome.exit_codes import BAD_ARGUMENTS
+
 #: node name -> "module:function" that runs it
 NODES: dict[str, str] = {
     "echo": "glome.nodes.echo:main",
@@ -21,7 +23,6 @@ NODES: dict[str, str] = {
     "txn": "glome.nodes.txn:main",
 }
 
-USAGE_EXIT = 254
 #: the argument every node accepts: keep what clients were told across kills
 DURABLE = "durable"
 
@@ -33,7 +34,7 @@ class NodeArguments(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        sys.exit(USAGE_EXIT)
+        sys.exit(BAD_ARGUMENTS)
 
 
 def durable_by_design(prog: str, summary: str, why: str) -> NodeArguments:
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
             f"glome node: {problem}\nusage: glome node <name> [args]   (names: {known})",
             file=sys.stderr,
         )
-        return USAGE_EXIT
+        return BAD_ARGUMENTS
     module_name, function_name = NODES[argv[0]].split(":")
     sys.argv = [f"glome-{argv[0]}", *argv[1:]]
     return getattr(import_module(module_name), function_name)() or 0

@@ -106,6 +106,7 @@ from typing import Any
 
 from glome._fast import load
 from glome.errors import MalformedRequest, PreconditionFailed, Timeout
+from glome.exit_codes import BAD_ARGUMENTS
 from glome.kv import KV, LIN_KV
 from glome.node import Body, Message, Node, Timer
 
@@ -115,7 +116,6 @@ MESH, STAR = "mesh", "star"
 MAINTENANCE_PERIOD = 0.25  # seconds between ack and retransmission checks without batching
 RETRY_SLACK = 1.0  # seconds a retransmission timeout adds to the ack delay and the period
 DELAY_SAMPLES = 50  # one-way delays the hub's flush offset is taken from
-USAGE_EXIT = 254
 DURABLE = "durable"
 KEY_PREFIX = "broadcast/"
 
@@ -492,5 +492,5 @@ def main() -> int:
         profile = choose_profile(args, os.environ)
     except ValueError as error:
         print(f"glome-broadcast: {error}", file=sys.stderr)
-        return USAGE_EXIT
+        return BAD_ARGUMENTS
     return build(profile, durable=DURABLE in args).run()
