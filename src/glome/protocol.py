@@ -127,6 +127,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
     "txn-list-append": {"txn": ("txn_ok", {"txn": ("list", _TXN_APPEND_MICRO_OP)})},
 }
 
+#: a message's keys (docs/protocol.md): the bench refuses any other
 ENVELOPE_KEYS = frozenset({"src", "dest", "body"})
 ENVELOPE_OPTIONAL_KEYS = frozenset({"id"})
 REPLY_BOOKKEEPING_KEYS = frozenset({"type", "in_reply_to", "msg_id"})

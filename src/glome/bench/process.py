@@ -31,12 +31,12 @@ import orjson
 
 from glome.bench.loop import Loop
 from glome.bench.net import NetError, Network
+from glome.protocol import ENVELOPE_KEYS, ENVELOPE_OPTIONAL_KEYS
 
 RING = 32  # lines of stdout/stderr kept for crash reports
 TAIL_LINE_BYTES = 4096  # of each of them
 MAX_LINE_BYTES = 64 << 20  # an unfinished line longer than this is given up on
 STDIN_BACKLOG_LIMIT = 16 << 20  # bytes waiting for a node's stdin before glome discards
-ENVELOPE_KEYS = frozenset({"src", "dest", "body", "id"})
 READ_SIZE = 1 << 16
 
 
@@ -124,7 +124,7 @@ def envelope_violation(parsed: Any) -> str | None:
     """Why ``parsed`` is not a closed envelope ``{src, dest, body[, id]}``, or None."""
     if type(parsed) is not dict:
         return "the line is not a JSON object"
-    extra = parsed.keys() - ENVELOPE_KEYS
+    extra = parsed.keys() - ENVELOPE_KEYS - ENVELOPE_OPTIONAL_KEYS
     if extra:
         return f"disallowed top-level key(s) {sorted(extra)}"
     missing = [key for key in ("src", "dest", "body") if key not in parsed]
