@@ -28,7 +28,7 @@ counts the configurations memoised.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 READ, WRITE, CAS = 0, 1, 2
 INCONSISTENT = -1
@@ -65,6 +65,25 @@ def search(
     config_limit: int,
 ) -> tuple[str, int, int, list[Config], int]:
     """Is there a linearization of the calls that passes every return step?"""
+
+    def after(state: int, call: int) -> int:
+        return apply(codes[call], args_a[call], args_b[call], state)
+
+    return search_moves(after, steps, info_calls, info_kinds, deadline, config_limit)
+
+
+def search_moves(
+    after: Callable[[int, int], int],
+    steps: Sequence[Step],
+    info_calls: Sequence[int],
+    info_kinds: Sequence[int],
+    deadline: float,
+    config_limit: int,
+) -> tuple[str, int, int, list[Config], int]:
+    """The search itself, for any model: ``after(state, call)`` is the state id the
+    model reaches when ``call`` takes effect in state id ``state`` (the initial
+    state is 0), or INCONSISTENT. ``search`` is this with the register's ``apply``;
+    ``glome.check.search`` runs it on models whose states are any Python values."""
     step_count = len(steps)
     if step_count == 0:
         return "valid", 0, 0, [(0, 0, 0, 0, -1)], 0
@@ -76,16 +95,16 @@ def search(
         if linearized & bit:
             yield r + 1, state, linearized & ~bit, used, returning
             return
-        after = apply(codes[returning], args_a[returning], args_b[returning], state)
-        if after != INCONSISTENT:
-            yield r + 1, after, linearized, used, returning
+        moved = after(state, returning)
+        if moved != INCONSISTENT:
+            yield r + 1, moved, linearized, used, returning
         for other_slot, other in zip(open_slots, open_calls, strict=True):
             other_bit = 1 << other_slot
             if other_bit == bit or linearized & other_bit:
                 continue
-            after = apply(codes[other], args_a[other], args_b[other], state)
-            if after != INCONSISTENT:
-                yield r, after, linearized | other_bit, used, other
+            moved = after(state, other)
+            if moved != INCONSISTENT:
+                yield r, moved, linearized | other_bit, used, other
         tried_kinds = set()
         for info in range(infos_invoked):
             kind = info_kinds[info]
@@ -93,9 +112,9 @@ def search(
                 continue
             tried_kinds.add(kind)
             call = info_calls[info]
-            after = apply(codes[call], args_a[call], args_b[call], state)
-            if after != INCONSISTENT:
-                yield r, after, linearized, used | 1 << info, call
+            moved = after(state, call)
+            if moved != INCONSISTENT:
+                yield r, moved, linearized, used | 1 << info, call
 
     root: Config = (0, 0, 0, 0, -1)
     seen: dict[tuple[int, int, int], list[int]] = {(0, 0, 0): [0]}

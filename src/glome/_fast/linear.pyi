@@ -1,6 +1,6 @@
 """Linearizability search for one CAS register (linear.pyx and its twin _pure_linear.py)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 READ: int
 WRITE: int
@@ -17,6 +17,14 @@ def search(
     codes: Sequence[int],
     args_a: Sequence[int],
     args_b: Sequence[int],
+    steps: Sequence[Step],
+    info_calls: Sequence[int],
+    info_kinds: Sequence[int],
+    deadline: float,
+    config_limit: int,
+) -> tuple[str, int, int, list[Config], int]: ...
+def search_moves(
+    after: Callable[[int, int], int],
     steps: Sequence[Step],
     info_calls: Sequence[int],
     info_kinds: Sequence[int],

@@ -25,6 +25,8 @@ CLOCK_CHECK_EVERY = _pure_linear.CLOCK_CHECK_EVERY
 MASK_BITS = 64
 
 apply = _pure_linear.apply
+# the search over any model (state ids from a Python function): pure in both twins
+search_moves = _pure_linear.search_moves
 
 cdef long long _CLOCK_CHECK_EVERY = CLOCK_CHECK_EVERY
 

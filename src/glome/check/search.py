@@ -14,6 +14,9 @@ Python, with the same algorithm and the same two reductions:
   earliest unused one of each kind is tried, and a configuration that used a
   superset of the indeterminate calls of one already seen is pruned.
 
+It is the very search the register runs (``search_moves``), handed this module's
+transition function over interned states.
+
 A model is a function ``step(state, f, value)`` returning the next state or
 an ``Inconsistent``; it may raise ``settings.ModelError`` for an op it cannot apply at
 all (the verdict is then unknown, as when a Knossos model throws). Model
@@ -23,20 +26,20 @@ states are interned, and every (state, call) transition is computed once.
 from __future__ import annotations
 
 import json
-import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from glome._fast import load
 from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, OK, Op, pairs
 
-ARRIVALS_KEPT = 1000  # configurations kept at the furthest return, for the report
 SHOWN = 10  # configurations and final paths shown in a report
 PATH_SEARCH_LIMIT = 10_000  # call sequences tried while looking for final paths
-CLOCK_CHECK_EVERY = 1024
-IMPOSSIBLE = -1
+_linear = load("linear")
+_search_moves = _linear.search_moves
+IMPOSSIBLE = _linear.INCONSISTENT
 
 
 @dataclass(frozen=True)
@@ -179,72 +182,15 @@ def search(
     deadline: float = float("inf"),
     config_limit: int = 2_000_000,
 ) -> Outcome:
-    """Is there a linearization of the calls that passes every return step?"""
+    """Is there a linearization of the calls that passes every return step? The
+    register checker's search (``glome._fast.linear.search_moves``) over this
+    model's interned states."""
     moves = _Transitions(problem, step, initial)
-    steps = problem.steps
-    if not steps:
-        return Outcome("valid", 0, initial, [(0, 0, 0, 0, -1)], 0, moves.states)
-
-    def successors(config: Config) -> Iterator[Config]:
-        r, state, linearized, used, _ = config
-        returning, slot, open_slots, open_calls, infos_invoked = steps[r]
-        bit = 1 << slot
-        if linearized & bit:
-            yield r + 1, state, linearized & ~bit, used, returning
-            return
-        after = moves.after(state, returning)
-        if after != IMPOSSIBLE:
-            yield r + 1, after, linearized, used, returning
-        for other_slot, other in zip(open_slots, open_calls, strict=True):
-            other_bit = 1 << other_slot
-            if other_bit == bit or linearized & other_bit:
-                continue
-            after = moves.after(state, other)
-            if after != IMPOSSIBLE:
-                yield r, after, linearized | other_bit, used, other
-        tried: set[int] = set()
-        for info in range(infos_invoked):
-            kind = problem.info_kinds[info]
-            if used >> info & 1 or kind in tried:
-                continue
-            tried.add(kind)
-            call = problem.info_calls[info]
-            after = moves.after(state, call)
-            if after != IMPOSSIBLE:
-                yield r, after, linearized, used | 1 << info, call
-
-    root: Config = (0, 0, 0, 0, -1)
-    seen: dict[tuple[int, int, int], list[int]] = {(0, 0, 0): [0]}
-    explored, furthest = 1, 0
-    arrivals: list[Config] = [root]
-    stack = [successors(root)]
-    while stack:
-        config = next(stack[-1], None)
-        if config is None:
-            stack.pop()
-            continue
-        r, state, linearized, used, last = config
-        if r == len(steps):
-            return Outcome("valid", r, moves.states[state], [config], explored, moves.states)
-        kept = seen.get((r, state, linearized))
-        if kept is None:
-            seen[(r, state, linearized)] = [used]
-        elif any(earlier & ~used == 0 for earlier in kept):
-            continue
-        else:
-            kept[:] = [earlier for earlier in kept if used & ~earlier != 0]
-            kept.append(used)
-        explored += 1
-        if explored % CLOCK_CHECK_EVERY == 0 and time.monotonic() > deadline:
-            return Outcome("timeout", furthest, None, arrivals, explored, moves.states)
-        if explored > config_limit:
-            return Outcome("config-limit", furthest, None, arrivals, explored, moves.states)
-        if r > furthest:
-            furthest, arrivals = r, [config]
-        elif r == furthest and r > 0 and last == steps[r - 1][0] and len(arrivals) < ARRIVALS_KEPT:
-            arrivals.append(config)
-        stack.append(successors(config))
-    return Outcome("invalid", furthest, None, arrivals, explored, moves.states)
+    status, furthest, final, arrivals, explored = _search_moves(
+        moves.after, problem.steps, problem.info_calls, problem.info_kinds, deadline, config_limit
+    )
+    final_state = moves.states[final] if status == "valid" else None
+    return Outcome(status, furthest, final_state, arrivals, explored, moves.states)
 
 
 # ------------------------------------------------------------------ reporting
