@@ -23,8 +23,8 @@ from glome.bench.net import Network
 SPECS = ("one", "minority-third", "majority", "majorities-ring")
 START, STOP = "start-partition", "stop-partition"
 KILL, RESTART, PAUSE, RESUME = "kill", "start", "pause", "resume"
-#: what a completion says of a node a kill or a pause hit
-KILLED, PAUSED = "killed", "paused"
+#: what a completion says of a node a kill or a pause hit, or a start or a resume undid
+KILLED, PAUSED, STARTED, RESUMED = "killed", "paused", "started", "resumed"
 #: what each process fault's ops undo: kill is undone by start, pause by resume
 PROCESS_FAULTS = {"kill": (KILL, RESTART), "pause": (PAUSE, RESUME)}
 #: Jepsen's db node specs; None picks a random non-empty subset

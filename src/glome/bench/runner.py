@@ -41,6 +41,8 @@ from glome.bench.nemesis import (
     KILLED,
     PAUSED,
     PROCESS_FAULTS,
+    RESUMED,
+    STARTED,
     Nemesis,
     PartitionNemesis,
     ProcessNemesis,
@@ -580,7 +582,7 @@ class ProcessControl:
             await self.run._init(node_id, client)
         finally:
             client.close()
-        return "started"
+        return STARTED
 
     def pause(self, node_id: str) -> str:
         node = self.run.nodes_by_id[node_id]
@@ -596,7 +598,7 @@ class ProcessControl:
         if not node.paused:
             return "not-paused"
         node.resume()
-        return "resumed"
+        return RESUMED
 
 
 def analyze(

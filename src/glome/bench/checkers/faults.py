@@ -14,7 +14,17 @@ from __future__ import annotations
 from typing import Any
 
 from glome.bench.history import NEMESIS, CheckContext, Op
-from glome.bench.nemesis import KILL, KILLED, PAUSE, PAUSED, RESTART, RESUME, START
+from glome.bench.nemesis import (
+    KILL,
+    KILLED,
+    PAUSE,
+    PAUSED,
+    RESTART,
+    RESUME,
+    RESUMED,
+    START,
+    STARTED,
+)
 
 #: fault name -> (the f that injects it, the word a completion gives a node it hit)
 FAULTS = {"partition": (START, None), "kill": (KILL, KILLED), "pause": (PAUSE, PAUSED)}
@@ -42,9 +52,9 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
 #: (f, the word its completion gives a node it changed) -> (killed, paused) afterwards
 _STATE_AFTER = {
     (KILL, KILLED): (True, False),
-    (RESTART, "started"): (False, False),
+    (RESTART, STARTED): (False, False),
     (PAUSE, PAUSED): (None, True),
-    (RESUME, "resumed"): (None, False),
+    (RESUME, RESUMED): (None, False),
 }
 
 
