@@ -13,14 +13,20 @@ buggy one (no isolation: reads at invocation, writes at completion).
 
 from __future__ import annotations
 
+import sys
 import time
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from glome.bench.checkers.elle import list_append, rw_register, synthetic
+from glome.bench.checkers.elle import list_append, rw_register
 from glome.bench.history import Op
+
+# the synthetic histories are test-only builders, kept in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.synthetic import elle as synthetic
 
 TXNS = 20_000
 

@@ -1,6 +1,6 @@
 """Speed of the kafka checker on simulated 20 s runs at --rate 1000.
 
-Each history is a synthetic run (glome.bench.workloads.kafka.synthetic): 20,000
+Each history is a synthetic run (support.synthetic.kafka): 20,000
 invocations (about 40,000 history entries) by 2 or 4 clients over 10 rotating
 keys with at most 16 messages each, a crash per client every ~30 s, the final
 seek-to-beginning polls, against a correct log service and against each broken
@@ -12,14 +12,19 @@ or:  python benchmarks/bench_kafka_checker.py   (prints a table, best of 3)
 
 from __future__ import annotations
 
+import sys
 import time
 from functools import cache
+from pathlib import Path
 
 import pytest
 
+from glome.bench.checkers.kafka import check
 from glome.bench.history import CheckContext
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.synthetic import FAULTS, RunShape, simulate
+
+# the synthetic histories are test-only builders, kept in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.synthetic.kafka import FAULTS, RunShape, simulate
 
 OPERATIONS = 20_000
 SERVICES = (None, *FAULTS)

@@ -26,9 +26,12 @@ from pathlib import Path
 import pytest
 
 from glome.bench.checkers.linear import check
-from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import CheckContext, Op
 from glome.bench.results import load_history, resolve_test
+
+# the synthetic histories are test-only builders, kept in tests/support
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.synthetic.linear import Shape, history, indeterminate_then_impossible
 
 SHAPES = {
     "n5-fast": Shape(),

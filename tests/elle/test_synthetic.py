@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from glome.bench.checkers.elle import list_append, rw_register, synthetic
+from glome.bench.checkers.elle import list_append, rw_register
+from support.synthetic import elle as synthetic
 
 CHECKERS = {False: rw_register.check, True: list_append.check}
 

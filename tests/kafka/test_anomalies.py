@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.builder import HistoryBuilder
+from glome.bench.checkers.kafka import check
+from support.kafka_builder import HistoryBuilder
 
 
 def verdict(build: Callable[[HistoryBuilder], None]) -> dict:

@@ -13,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.synthetic import RunShape, simulate
+from glome.bench.checkers.kafka import check
+from support.synthetic.kafka import RunShape, simulate
 
 
 def max_offsets(op: dict) -> dict[str, int]:

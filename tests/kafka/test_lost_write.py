@@ -10,8 +10,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.synthetic import RunShape, simulate
+from glome.bench.checkers.kafka import check
+from support.synthetic.kafka import RunShape, simulate
 
 
 def reference(history: list[dict]) -> tuple[set, dict]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.builder import HistoryBuilder
-from glome.bench.workloads.kafka.realtime import _tarjan
+from glome.bench.checkers.kafka import check
+from glome.bench.checkers.kafka.realtime import _tarjan
+from support.kafka_builder import HistoryBuilder
 
 
 def closure(size: int, edges: set[tuple[int, int]]) -> list[set[int]]:

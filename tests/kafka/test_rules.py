@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from glome.bench.checkers.kafka import check
 from glome.bench.history import CheckContext
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.builder import HistoryBuilder
+from support.kafka_builder import HistoryBuilder
 
 Step = Callable[[HistoryBuilder], None]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from glome.bench.workloads.kafka import check
-from glome.bench.workloads.kafka.synthetic import FAULTS, RunShape, simulate
+from glome.bench.checkers.kafka import check
+from support.synthetic.kafka import FAULTS, RunShape, simulate
 
 SMALL = {"operations": 3000, "concurrency": 4}
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glome.bench.checkers.linear import check
-from glome.bench.checkers.linear.synthetic import Shape, history
 from glome.bench.history import CheckContext, Op
+from support.synthetic.linear import Shape, history
 
 from . import brute_force
 

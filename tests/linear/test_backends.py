@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from glome._fast import load_compiled, load_pure
 from glome.bench.checkers.linear.prepare import KeyProblem, split_by_key
-from glome.bench.checkers.linear.synthetic import Shape, history, indeterminate_then_impossible
 from glome.bench.history import Op
 from support.compiled import require_compiled
+from support.synthetic.linear import Shape, history, indeterminate_then_impossible
 
 from .histories import build, read
 from .test_against_brute_force import arbitrary_histories

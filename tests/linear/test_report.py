@@ -6,8 +6,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from glome.bench.checkers.linear import BUDGET_EXTRA, Budget, check, checker
-from glome.bench.checkers.linear.synthetic import Shape, history
 from glome.bench.history import CheckContext, Op
+from support.synthetic.linear import Shape, history
 
 from .histories import build, cas, read, sequential, write
 

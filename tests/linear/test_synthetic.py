@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import pairwise
 
-from glome.bench.checkers.linear.synthetic import (
+from glome.bench.history import pairs
+from support.synthetic.linear import (
     MAX_PROCESSES_PER_KEY,
     Shape,
     history,
     indeterminate_then_impossible,
 )
-from glome.bench.history import pairs
 
 
 def test_generator_pattern() -> None:

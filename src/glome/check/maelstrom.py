@@ -16,9 +16,9 @@ from typing import Any
 
 from glome.bench.checkers import linear, set_full
 from glome.bench.checkers.elle import list_append, rw_register
+from glome.bench.checkers.kafka import checker as kafka
 from glome.bench.history import CheckContext, Op
 from glome.bench.workloads import counter, echo, unique_ids
-from glome.bench.workloads.kafka import checker as kafka
 from glome.check.settings import Settings
 
 Check = Callable[[list[Op], Settings], dict[str, Any]]

@@ -31,9 +31,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 from glome.bench.history import OK, Op
 from glome.bench.loop import monotonic_ns
-from glome.bench.workloads.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 
 CRASH = "crash"
 DEFAULT_KEY_COUNT = 10

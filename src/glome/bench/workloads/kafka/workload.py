@@ -16,12 +16,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from glome.bench.checkers.kafka.checker import check
+from glome.bench.checkers.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 from glome.bench.client import Client, with_errors
 from glome.bench.history import INFO, OK, CheckContext, Op
 from glome.bench.workloads import Workload
-from glome.bench.workloads.kafka.checker import check
 from glome.bench.workloads.kafka.generator import CRASH, KafkaStream
-from glome.bench.workloads.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 
 NAME = "kafka"
 IDEMPOTENT = (ASSIGN,)

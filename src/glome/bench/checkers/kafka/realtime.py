@@ -37,12 +37,12 @@ import orjson
 
 from glome.bench.checkers.elle import models
 from glome.bench.checkers.elle.graph import EXISTENCE_SPECS
+from glome.bench.checkers.kafka.transactions import SEND, Assign, KafkaHistory
+from glome.bench.checkers.kafka.values import Hashable, thaw
+from glome.bench.checkers.kafka.version_order import Error
+from glome.bench.checkers.kafka.visibility import FutureRead
 from glome.bench.edn import Keyword
 from glome.bench.history import INFO, OK
-from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory
-from glome.bench.workloads.kafka.values import Hashable, thaw
-from glome.bench.workloads.kafka.version_order import Error
-from glome.bench.workloads.kafka.visibility import FutureRead
 
 NANOS = 1e9
 NO_LAG = {"time": 0.0, "lag": 0.0}

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from glome.bench.checkers.kafka.values import Hashable, freeze
 from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
-from glome.bench.workloads.kafka.values import Hashable, freeze
 
 SEND = "send"
 POLL = "poll"

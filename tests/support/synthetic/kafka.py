@@ -32,8 +32,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 from glome.bench.history import INFO, INVOKE, OK, Op
-from glome.bench.workloads.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 
 FAULTS = ("duplicate-offsets", "skipped-offsets", "lost-writes", "duplicate-messages")
 NANOS = 1_000_000_000

@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import KafkaHistory, Txn, must_have_committed
+from glome.bench.checkers.kafka.values import Hashable, order_key, sorted_values, thaw
+from glome.bench.checkers.kafka.version_order import Error, KeyOrder
 from glome.bench.history import FAIL, OK
-from glome.bench.workloads.kafka.transactions import KafkaHistory, Txn, must_have_committed
-from glome.bench.workloads.kafka.values import Hashable, order_key, sorted_values, thaw
-from glome.bench.workloads.kafka.version_order import Error, KeyOrder
 
 #: how many unseen messages per key the result lists
 UNSEEN_EXAMPLES = 32

@@ -1,4 +1,4 @@
-"""The kafka workload checker: Jepsen's kafka checker as Maelstrom runs it.
+"""The kafka checker: Jepsen's kafka checker as Maelstrom runs it.
 
 ``check(history, ctx)`` returns the workload result: one entry per error type
 found, ``valid?``, ``error-types`` and ``bad-error-types`` (sorted),
@@ -40,9 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from glome.bench.checkers.kafka import realtime, sequences, transactions, version_order, visibility
 from glome.bench.edn import Keyword
 from glome.bench.history import UNKNOWN, CheckContext, Op
-from glome.bench.workloads.kafka import realtime, sequences, transactions, version_order, visibility
 
 #: error types that do not make the test invalid (Jepsen's allowed-error-types)
 ALLOWED_ERROR_TYPES = frozenset(

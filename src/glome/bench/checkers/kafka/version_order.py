@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import KafkaHistory
+from glome.bench.checkers.kafka.values import Hashable, sorted_values, thaw
 from glome.bench.history import OK
-from glome.bench.workloads.kafka.transactions import KafkaHistory
-from glome.bench.workloads.kafka.values import Hashable, sorted_values, thaw
 
 Error = dict[str, Any]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 from glome.bench.history import INFO, INVOKE, OK, Op
-from glome.bench.workloads.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 
 Messages = dict[str, list[list[Any]]]
 

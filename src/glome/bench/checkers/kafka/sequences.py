@@ -24,10 +24,10 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from glome.bench.checkers.kafka.transactions import SEND, Assign, KafkaHistory, Txn
+from glome.bench.checkers.kafka.values import Hashable, thaw
+from glome.bench.checkers.kafka.version_order import Error, KeyOrder
 from glome.bench.history import INFO, OK
-from glome.bench.workloads.kafka.transactions import SEND, Assign, KafkaHistory, Txn
-from glome.bench.workloads.kafka.values import Hashable, thaw
-from glome.bench.workloads.kafka.version_order import Error, KeyOrder
 
 NO_ORDER = KeyOrder()
 #: the basis a poll leaves when it returned no message for a key
