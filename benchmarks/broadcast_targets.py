@@ -22,9 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from glome.challenge.catalog import BY_ID, Targets
 from glome.challenge.judging import check_targets, figures_of
 from glome.challenge.table import figure, target_text
-from glome.challenges import BY_ID, Targets
 
 FLAGS_3D = ["-w", "broadcast", "--node-count", "25", "--time-limit", "20", "--rate", "100"]
 FLAGS_3D += ["--latency", "100"]

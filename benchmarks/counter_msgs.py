@@ -24,14 +24,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from glome.challenges import BY_ID, command_line
+from glome.challenge.catalog import BY_ID, command_line
 
 CHALLENGE = BY_ID["4"]
 
 
 def run_once(binary: str, seed: int, extra: list[str]) -> dict:
     """One ``glome test`` run; its results.json."""
-    args = command_line(CHALLENGE, CHALLENGE.runs[0], binary)
+    args = command_line(CHALLENGE, CHALLENGE.command_lines[0], binary)
     command = [sys.executable, "-m", "glome", "test", *args, "--seed", str(seed), *extra]
     with tempfile.TemporaryDirectory(prefix="counter-msgs-") as scratch:
         subprocess.run(command, cwd=scratch, capture_output=True, check=False)
@@ -48,7 +48,7 @@ def main() -> int:
     if binary is None:
         print("glome-counter is not on PATH: pip install -e . first", file=sys.stderr)
         return 2
-    shown = command_line(CHALLENGE, CHALLENGE.runs[0], binary)
+    shown = command_line(CHALLENGE, CHALLENGE.command_lines[0], binary)
     print("glome test " + " ".join([*shown, "--seed", "N", *args.extra]))
     figures, valid = [], 0
     for seed in range(args.first_seed, args.first_seed + args.runs):

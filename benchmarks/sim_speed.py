@@ -3,7 +3,7 @@
     python benchmarks/sim_speed.py
     python benchmarks/sim_speed.py --only 3d,5a --seed 7 --repeat 3
 
-Each challenge command line of ``glome.challenges`` (with glome's own node; 6b
+Each challenge command line of ``glome.challenge.catalog`` (with glome's own node; 6b
 has two, labelled ``6b line 1`` and ``6b line 2``) runs as ``glome test <flags>
 --sim --seed N`` in a fresh temporary working directory, so it writes its own
 ``store/``, which is deleted afterwards (kept when the run fails). The script
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glome.challenges import BY_ID, CHALLENGES, Challenge, Run, command_line
+from glome.challenge.catalog import BY_ID, CHALLENGES, Challenge, Run, command_line
 
 #: lines of a failed run's stdout shown under its stderr (the verdict is at the end)
 STDOUT_TAIL_LINES = 20

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from glome.challenges import BY_ID, command_line
+from glome.challenge.catalog import BY_ID, command_line
 
 BEYOND = ("--node-count", "5", "--latency", "100")
 
@@ -32,7 +32,7 @@ def cases(binary: str) -> dict[str, list[str]]:
     table = {}
     for challenge_id in ("6a", "6b", "6c"):
         challenge = BY_ID[challenge_id]
-        for number, run in enumerate(challenge.runs):
+        for number, run in enumerate(challenge.command_lines):
             name = challenge_id if number == 0 else f"{challenge_id}-partition"
             table[name] = command_line(challenge, run, binary)
     sixc = table["6c"]

@@ -7,8 +7,8 @@ import zlib
 from pathlib import Path
 
 from glome.challenge import judging
+from glome.challenge.catalog import BY_ID
 from glome.challenge.judging import Row
-from glome.challenges import BY_ID
 
 PLOTS = ("latency-raw.png", "latency-quantiles.png", "rate.png")
 

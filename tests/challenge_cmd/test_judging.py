@@ -9,8 +9,8 @@ import pytest
 from glome.bench import edn
 from glome.bench.results import edn_results
 from glome.challenge import judging, table
+from glome.challenge.catalog import BY_ID, Targets
 from glome.challenge.judging import CRASHED, INVALID, UNKNOWN, VALID, Row
-from glome.challenges import BY_ID, Targets
 
 
 def results(valid: object = True, msgs: float = 1.2, median: int = 300, top: int = 550, ok=1.0):

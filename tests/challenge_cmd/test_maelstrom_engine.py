@@ -40,7 +40,7 @@ def test_command_lines_are_the_official_ones_with_an_absolute_node(job) -> None:
         ours.availability,
     )
     assert theirs.consistency_models == ours.consistency_models
-    assert theirs.bin_args == list(job.run.node_args)
+    assert theirs.bin_args == list(job.command.node_args)
     assert theirs.warnings == []
 
 

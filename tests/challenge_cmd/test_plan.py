@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from glome.bench.options import parse_test_args
+from glome.challenge.catalog import BY_ID, CHALLENGES
 from glome.challenge.plan import PlanError, plan, with_time_limit
-from glome.challenges import BY_ID, CHALLENGES
 
 
 def test_all_is_every_line_of_every_challenge_in_order() -> None:
     jobs = plan(["all"])
-    assert [job.challenge.id for job in jobs] == [c.id for c in CHALLENGES for _ in c.runs]
+    assert [job.challenge.id for job in jobs] == [c.id for c in CHALLENGES for _ in c.command_lines]
     assert len(jobs) == 15  # 14 challenges, 6b with two command lines
     assert [job.line for job in jobs if job.challenge.id == "6b"] == [1, 2]
     assert [job.new_row().label for job in jobs if job.challenge.id == "6b"] == [
@@ -49,7 +49,7 @@ def test_time_limit_override_replaces_only_the_time_limit() -> None:
         official.latency,
         official.bin_args,
     )
-    assert with_time_limit(BY_ID["1"].runs[0], 5).flags.count("--time-limit") == 1
+    assert with_time_limit(BY_ID["1"].command_lines[0], 5).flags.count("--time-limit") == 1
 
 
 def test_glome_nodes_meet_glomes_targets_another_binary_the_official_ones() -> None:

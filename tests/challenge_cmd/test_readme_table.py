@@ -1,4 +1,4 @@
-"""benchmarks/readme_table.py rewrites only the README's results section, from a summary."""
+"""tools/readme_table.py rewrites only the README's results section, from a summary."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from glome.challenge import judging
+from glome.challenge.catalog import BY_ID
 from glome.challenge.judging import Row
-from glome.challenges import BY_ID
 
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "readme_table.py"
+SCRIPT = REPO / "tools" / "readme_table.py"
 START, END = "<!-- challenge-results:start -->", "<!-- challenge-results:end -->"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from glome.bench.options import parse_test_args
-from glome.challenges import BY_ID, CHALLENGES, command_line
+from glome.challenge.catalog import BY_ID, CHALLENGES, command_line
 
 # id -> (workload, node count, concurrency, time limit, rate, latency, nemesis,
 #        availability, consistency models) for every run, read off the official lines
@@ -38,8 +38,8 @@ def test_all_fourteen_challenges_in_order() -> None:
 @pytest.mark.parametrize("challenge_id", list(OFFICIAL))
 def test_command_lines_parse_to_the_official_settings(challenge_id: str) -> None:
     challenge = BY_ID[challenge_id]
-    assert len(challenge.runs) == len(OFFICIAL[challenge_id])
-    for run, expected in zip(challenge.runs, OFFICIAL[challenge_id], strict=True):
+    assert len(challenge.command_lines) == len(OFFICIAL[challenge_id])
+    for run, expected in zip(challenge.command_lines, OFFICIAL[challenge_id], strict=True):
         options = parse_test_args(command_line(challenge, run))
         workload, nodes, concurrency, time_limit, rate, latency, nemesis, avail, models = expected
         assert options.workload == workload
@@ -58,7 +58,7 @@ def test_command_lines_parse_to_the_official_settings(challenge_id: str) -> None
 
 def test_another_binary_replaces_the_node_and_its_profile() -> None:
     challenge = BY_ID["3e"]
-    options = parse_test_args(command_line(challenge, challenge.runs[0], "./my-node"))
+    options = parse_test_args(command_line(challenge, challenge.command_lines[0], "./my-node"))
     assert options.bin == "./my-node"
     assert options.bin_args == []
 

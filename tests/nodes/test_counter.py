@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glome.bench.services import SeqKV, kv_apply
-from glome.challenges import BY_ID, command_line
+from glome.challenge.catalog import BY_ID, command_line
 from glome.nodes.counter import (
     GOSSIP_INTERVAL,
     KEY_PREFIX,
@@ -427,7 +427,7 @@ def run_challenge(
 ) -> dict[str, Any]:
     """Challenge 4's exact command line (optionally shortened), then ``extra``, on the
     virtual clock."""
-    args = command_line(CHALLENGE, CHALLENGE.runs[0], COUNTER)
+    args = command_line(CHALLENGE, CHALLENGE.command_lines[0], COUNTER)
     if time_limit is not None:
         args[args.index("--time-limit") + 1] = str(time_limit)
     command = [sys.executable, "-m", "glome", "test", "--sim", *args, *extra]

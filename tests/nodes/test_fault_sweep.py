@@ -1,4 +1,4 @@
-"""benchmarks/fault_sweep.py: the runs it plans, the flags each gets, and one real run.
+"""tools/fault_sweep.py: the runs it plans, the flags each gets, and one real run.
 
 The sweep itself takes tens of minutes; these tests check that it asks
 ``glome test`` for what the issue names (every configuration, partitions,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "fault_sweep.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "fault_sweep.py"
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from glome.bench import runner
 from glome.bench.options import parse_test_args
 from glome.bench.results import load_history
 from glome.bench.workloads.txn import RwRegister
-from glome.challenges import BY_ID, command_line
+from glome.challenge.catalog import BY_ID, command_line
 from glome.nodes.txn import RETRANSMIT, Store
 from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
 
@@ -243,7 +243,7 @@ def challenge(nodes: int, model: str, partitions: bool, time_limit: str = "20") 
 def test_challenges(tmp_path, challenge_id, line):
     """The exact command lines of challenges.py (6c with partitions truly on)."""
     official = BY_ID[challenge_id]
-    flags = command_line(official, official.runs[line], str(BIN))[4:]  # after -w X --bin Y
+    flags = command_line(official, official.command_lines[line], str(BIN))[4:]  # after -w X --bin Y
     results = bench(tmp_path, *flags, "--seed", "3")
     assert_totally_available(results)
     assert results["net"]["servers"]["msgs-per-op"] <= 1.0

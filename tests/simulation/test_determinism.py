@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from glome.challenge.catalog import BY_ID, command_line
 from glome.challenge.plan import with_time_limit
-from glome.challenges import BY_ID, command_line
 
 NODES = Path(__file__).parent / "nodes"
 WORKLOADS_NODE = str(NODES / "workloads.py")
@@ -28,7 +28,7 @@ COMPARED_FILES = ("history.jsonl", "history.txt", "history.edn", "net-journal.js
 
 def challenge_line(challenge_id: str, line: int = 0) -> list[str]:
     challenge = BY_ID[challenge_id]
-    return command_line(challenge, with_time_limit(challenge.runs[line], TIME_LIMIT))
+    return command_line(challenge, with_time_limit(challenge.command_lines[line], TIME_LIMIT))
 
 
 def workloads_line(workload: str, *flags: str) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from glome.challenges import Targets
+from glome.challenge.catalog import Targets
 
 VALID, INVALID, UNKNOWN, CRASHED = "valid", "invalid", "unknown", "crashed"
 INTERRUPTED = "interrupted"  # SIGINT or SIGTERM cut the run short

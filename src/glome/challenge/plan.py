@@ -1,7 +1,7 @@
 """Which runs ``glome challenge`` makes: challenge ids to jobs, each with its exact command line.
 
 A job is one command line of one challenge (6b has two), repeated ``--runs``
-times. The flags come from ``glome.challenges``; ``--time-limit`` replaces the
+times. The flags come from ``glome.challenge.catalog``; ``--time-limit`` replaces the
 official time limit for a quick smoke run (the targets are still judged), and
 glome's own nodes are judged against glome's targets, another ``--bin``
 against the challenge's official ones.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from glome.challenge.catalog import BY_ID, CHALLENGES, Challenge, CommandLine, Targets, command_line
 from glome.challenge.judging import Row
-from glome.challenges import BY_ID, CHALLENGES, Challenge, Run, Targets, command_line
 
 ALL = "all"
 
@@ -25,7 +25,7 @@ class PlanError(ValueError):
 @dataclass(frozen=True)
 class Job:
     challenge: Challenge
-    run: Run
+    command: CommandLine
     line: int  # 1-based index of the command line within the challenge
     attempt: int  # 1-based, with --runs N
     binary: str | None  # None: glome's own node for the challenge
@@ -38,7 +38,7 @@ class Job:
 
     def test_args(self) -> list[str]:
         """The ``glome test`` / ``maelstrom test`` arguments (without --seed)."""
-        flags = command_line(self.challenge, self.run, self.binary)
+        flags = command_line(self.challenge, self.command, self.binary)
         return [*flags, "--sim"] if self.sim else flags
 
     def new_row(self) -> Row:
@@ -46,19 +46,19 @@ class Job:
             challenge=self.challenge.id,
             title=self.challenge.title,
             line=self.line,
-            lines=len(self.challenge.runs),
+            lines=len(self.challenge.command_lines),
             attempt=self.attempt,
             command=["glome", "test", *self.test_args()],
             clock="virtual" if self.sim else "real",
         )
 
 
-def with_time_limit(run: Run, seconds: int) -> Run:
+def with_time_limit(command: CommandLine, seconds: int) -> CommandLine:
     """The same command line with its --time-limit value replaced."""
-    flags = list(run.flags)
+    flags = list(command.flags)
     position = flags.index("--time-limit")
     flags[position + 1] = str(seconds)
-    return dataclasses.replace(run, flags=tuple(flags))
+    return dataclasses.replace(command, flags=tuple(flags))
 
 
 def challenges_for(ids: list[str]) -> list[Challenge]:
@@ -87,10 +87,10 @@ def plan(
     """Every job, in order; attempt k of a line runs with seed ``seed + k - 1``."""
     jobs = []
     for challenge in challenges_for(ids):
-        for line, run in enumerate(challenge.runs, start=1):
+        for line, command in enumerate(challenge.command_lines, start=1):
             if time_limit is not None:
-                run = with_time_limit(run, time_limit)
+                command = with_time_limit(command, time_limit)
             for attempt in range(1, runs + 1):
                 attempt_seed = None if seed is None else seed + attempt - 1
-                jobs.append(Job(challenge, run, line, attempt, binary, attempt_seed, sim))
+                jobs.append(Job(challenge, command, line, attempt, binary, attempt_seed, sim))
     return jobs

@@ -16,8 +16,8 @@ from typing import Any
 from urllib.parse import quote
 
 from glome.challenge import table
+from glome.challenge.catalog import BY_ID
 from glome.challenge.judging import Row
-from glome.challenges import BY_ID
 
 REPORT_FILE = "report.html"
 IMAGES = (

@@ -29,7 +29,7 @@ class Targets:
 
 
 @dataclass(frozen=True)
-class Run:
+class CommandLine:
     """One ``glome test`` command line of a challenge."""
 
     workload: str
@@ -42,14 +42,14 @@ class Challenge:
     id: str
     title: str
     binary: str
-    runs: tuple[Run, ...]
+    command_lines: tuple[CommandLine, ...]
     official: Targets = field(default_factory=Targets)  # what the challenge page asks
     targets: Targets = field(default_factory=Targets)  # what glome holds itself to
     anchors: str = ""  # the best published results, for the report
 
 
-def _broadcast(*flags: str, profile: str | None = None) -> tuple[Run, ...]:
-    return (Run("broadcast", flags, (profile,) if profile else ()),)
+def _broadcast(*flags: str, profile: str | None = None) -> tuple[CommandLine, ...]:
+    return (CommandLine("broadcast", flags, (profile,) if profile else ()),)
 
 
 _BROADCAST_25 = ("--node-count", "25", "--time-limit", "20", "--rate", "100", "--latency", "100")
@@ -61,14 +61,14 @@ CHALLENGES: tuple[Challenge, ...] = (
         "1",
         "Echo",
         "glome-echo",
-        (Run("echo", ("--node-count", "1", "--time-limit", "10")),),
+        (CommandLine("echo", ("--node-count", "1", "--time-limit", "10")),),
     ),
     Challenge(
         "2",
         "Unique ID generation",
         "glome-unique-ids",
         (
-            Run(
+            CommandLine(
                 "unique-ids",
                 (
                     "--time-limit",
@@ -130,7 +130,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Grow-only counter",
         "glome-counter",
         (
-            Run(
+            CommandLine(
                 "g-counter",
                 (
                     "--node-count",
@@ -151,14 +151,14 @@ CHALLENGES: tuple[Challenge, ...] = (
         "5a",
         "Single-node Kafka-style log",
         "glome-kafka",
-        (Run("kafka", ("--node-count", "1", *_KAFKA)),),
+        (CommandLine("kafka", ("--node-count", "1", *_KAFKA)),),
         targets=Targets(ok_fraction=0.9999),
     ),
     Challenge(
         "5b",
         "Multi-node Kafka-style log",
         "glome-kafka",
-        (Run("kafka", ("--node-count", "2", *_KAFKA), ("kv",)),),
+        (CommandLine("kafka", ("--node-count", "2", *_KAFKA), ("kv",)),),
         targets=Targets(msgs_per_op=4.0, ok_fraction=0.9999),
         anchors="logs in lin-kv: about 6.5 msgs/op at ok-fraction 0.9995",
     ),
@@ -166,7 +166,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "5c",
         "Efficient Kafka-style log",
         "glome-kafka",
-        (Run("kafka", ("--node-count", "2", *_KAFKA), ("fast",)),),
+        (CommandLine("kafka", ("--node-count", "2", *_KAFKA), ("fast",)),),
         targets=Targets(msgs_per_op=1.0, ok_fraction=0.9999),
         anchors="fewest published: 1.37 msgs/op (one owner node per key)",
     ),
@@ -175,7 +175,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Single-node, totally-available transactions",
         "glome-txn",
         (
-            Run(
+            CommandLine(
                 "txn-rw-register",
                 (
                     "--node-count",
@@ -195,11 +195,11 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Totally-available, read uncommitted transactions",
         "glome-txn",
         (
-            Run(
+            CommandLine(
                 "txn-rw-register",
                 ("--node-count", "2", *_TXN, "--consistency-models", "read-uncommitted"),
             ),
-            Run(
+            CommandLine(
                 "txn-rw-register",
                 (
                     "--node-count",
@@ -221,7 +221,7 @@ CHALLENGES: tuple[Challenge, ...] = (
         "Totally-available, read committed transactions",
         "glome-txn",
         (
-            Run(
+            CommandLine(
                 "txn-rw-register",
                 (
                     "--node-count",
@@ -243,7 +243,7 @@ CHALLENGES: tuple[Challenge, ...] = (
 BY_ID: dict[str, Challenge] = {challenge.id: challenge for challenge in CHALLENGES}
 
 
-def command_line(challenge: Challenge, run: Run, binary: str | None = None) -> list[str]:
+def command_line(challenge: Challenge, run: CommandLine, binary: str | None = None) -> list[str]:
     """The ``glome test`` arguments of one run, with glome's node or another ``binary``."""
     node_args = run.node_args if binary is None else ()
     return ["-w", run.workload, "--bin", binary or challenge.binary, *run.flags, *node_args]

@@ -6,12 +6,12 @@ kafka in each mode, txn) runs with ``--nemesis partition`` (or the faults of
 ``--latency 0``, ``--latency 100`` and ``--latency 100 --latency-dist
 exponential``, at its challenge's node count and at 5 nodes, once per seed.
 The other flags (rate, concurrency, consistency models, ``--availability``)
-are the challenge's own, from ``glome.challenges``, so a run is judged as the
+are the challenge's own, from ``glome.challenge.catalog``, so a run is judged as the
 challenge judges it: availability may fall only where the challenge allows it.
 
-    python benchmarks/fault_sweep.py --time-limit 10 --seeds 2
-    python benchmarks/fault_sweep.py --only 'kafka-*,txn' --seeds 3 --jobs 2
-    python benchmarks/fault_sweep.py --durable --faults partition,kill,pause --sim --jobs 2
+    python tools/fault_sweep.py --time-limit 10 --seeds 2
+    python tools/fault_sweep.py --only 'kafka-*,txn' --seeds 3 --jobs 2
+    python tools/fault_sweep.py --durable --faults partition,kill,pause --sim --jobs 2
 
 ``--durable`` sweeps the nodes' durable modes instead (docs/faults.md), which
 must lose nothing under kill and pause; echo is left out there, since
@@ -48,7 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import glome
-from glome.challenges import BY_ID, Challenge, command_line
+from glome.challenge.catalog import BY_ID, Challenge, command_line
 
 #: what a run with no completed op is found invalid for, and nothing else
 NOTHING_COMPLETED = {"stats"}

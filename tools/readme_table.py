@@ -1,6 +1,6 @@
 """Rewrite the README's challenge results table from a ``glome challenge`` run's summary.
 
-    glome challenge all && python benchmarks/readme_table.py
+    glome challenge all && python tools/readme_table.py
 
 reads store/challenge-summary.json (or --summary PATH) and replaces the text
 between the README's two marker comments with the table of that run and a

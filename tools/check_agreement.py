@@ -1,7 +1,7 @@
 """How often ``glome check`` gives the verdict Knossos, Elle and Jepsen give, on
 public histories whose verdicts those tools' own test suites assert.
 
-    python benchmarks/check_agreement.py CORPUS_DIR
+    python tools/check_agreement.py CORPUS_DIR
 
 CORPUS_DIR holds plain copies (work trees) of any of these repositories, each
 under its name; what is missing is skipped:
