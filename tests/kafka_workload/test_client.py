@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from glome.bench.client import RPCError, RPCTimeout
+from glome.bench.client import ErrorReply, RPCTimeout
 from glome.bench.history import FAIL, INFO, OK, Op
 from glome.bench.options import TestOptions
 from glome.bench.workloads import create
@@ -132,7 +132,7 @@ def test_assign_is_idempotent_send_is_not(workload):
 
 
 def test_a_definite_error_fails_a_send(workload):
-    error = RPCError({"type": "error", "code": 20, "text": "no such key"})
+    error = ErrorReply({"type": "error", "code": 20, "text": "no such key"})
     send = invoke(
         workload, ScriptedClient("c1", [error]), {"f": "send", "value": [["send", "1", 1]]}
     )

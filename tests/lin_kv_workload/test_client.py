@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from glome.bench.client import MalformedResponse, RPCError, RPCTimeout
+from glome.bench.client import ErrorReply, MalformedResponse, RPCTimeout
 from glome.bench.history import FAIL, INFO, OK
 from glome.bench.workloads import create
 from glome.protocol import KEY_DOES_NOT_EXIST, PRECONDITION_FAILED
@@ -42,8 +42,8 @@ def invoke(f: str, value, answer, latency: int = 0):
     return completion, client.calls
 
 
-def error(code: int, text: str) -> RPCError:
-    return RPCError({"type": "error", "code": code, "text": text, "in_reply_to": 1})
+def error(code: int, text: str) -> ErrorReply:
+    return ErrorReply({"type": "error", "code": code, "text": text, "in_reply_to": 1})
 
 
 def test_requests_have_maelstroms_shape():

@@ -45,7 +45,7 @@ class RPCTimeout(ClientError):
         )
 
 
-class RPCError(ClientError):
+class ErrorReply(ClientError):
     """The node answered with ``{"type": "error", ...}``."""
 
     def __init__(self, body: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ class Client:
         answer = await reply
         timer.cancel()
         if answer.get("type") == "error":
-            raise RPCError(answer)
+            raise ErrorReply(answer)
         return answer
 
     def _time_out(self, msg_id: int, reply: Future) -> None:
@@ -134,7 +134,7 @@ class Client:
             self._waiting = None
             if self.net.has(self.id):
                 self.net.set_open(self.id, False)
-            reply.set_error(RPCTimeout())
+            reply.set_exception(RPCTimeout())
 
     async def rpc(
         self,
@@ -201,7 +201,7 @@ async def with_errors(
         return await action()
     except RPCTimeout:
         return {**op, "type": FAIL if op["f"] in idempotent else INFO, "error": "net-timeout"}
-    except RPCError as error:
+    except ErrorReply as error:
         definite = error.definite or op["f"] in idempotent
         return {**op, "type": FAIL if definite else INFO, "error": [error.name, error.text]}
 

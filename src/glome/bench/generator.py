@@ -155,7 +155,7 @@ class Scheduler:
 
     async def _all_idle(self) -> None:
         while True:
-            pending = [task for task in self._in_flight if not task.done]
+            pending = [task for task in self._in_flight if not task.done()]
             self._in_flight = []
             if not pending:
                 return

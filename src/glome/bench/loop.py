@@ -136,7 +136,7 @@ class Loop:
 
     def run_until(self, future: Future) -> Any:
         """Run ticks until ``future`` is done; return its result (or raise its error)."""
-        while not future.done:
+        while not future.done():
             self._tick()
             if self._failure is not None:
                 failure, self._failure = self._failure, None
@@ -202,33 +202,36 @@ class Loop:
 class Future:
     """A result that arrives later; coroutines ``await`` it."""
 
-    __slots__ = ("_callbacks", "_error", "_loop", "_result", "done")
+    __slots__ = ("_callbacks", "_done", "_error", "_loop", "_result")
 
     def __init__(self, loop: Loop) -> None:
         self._loop = loop
-        self.done = False
+        self._done = False
         self._result: Any = None
         self._error: BaseException | None = None
         self._callbacks: list[Callable[[Future], Any]] = []
 
+    def done(self) -> bool:
+        return self._done
+
     def set_result(self, value: Any = None) -> None:
-        if not self.done:
+        if not self._done:
             self._result = value
             self._finish()
 
-    def set_error(self, error: BaseException) -> None:
-        if not self.done:
+    def set_exception(self, error: BaseException) -> None:
+        if not self._done:
             self._error = error
             self._finish()
 
     def _finish(self) -> None:
-        self.done = True
+        self._done = True
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             self._loop.call_soon(partial(callback, self))
 
     def add_done_callback(self, callback: Callable[[Future], Any]) -> None:
-        if self.done:
+        if self._done:
             self._loop.call_soon(lambda: callback(self))
         else:
             self._callbacks.append(callback)
@@ -239,7 +242,7 @@ class Future:
         return self._result
 
     def __await__(self) -> Generator[Future, Any, Any]:
-        if not self.done:
+        if not self._done:
             yield self
         return self.result()
 
@@ -262,7 +265,7 @@ class Task(Future):
             self.set_result(stop.value)
             return
         except Exception as failure:  # the task's own error; whoever awaits it sees it
-            self.set_error(failure)
+            self.set_exception(failure)
             return
         awaited.add_done_callback(self._resume)
 
@@ -298,7 +301,7 @@ def gather(loop: Loop, futures: Sequence[Future]) -> Future:
         if remaining[0] == 0:
             errors = [f._error for f in futures if f._error is not None]
             if errors:
-                combined.set_error(errors[0])
+                combined.set_exception(errors[0])
             else:
                 combined.set_result([f._result for f in futures])
 

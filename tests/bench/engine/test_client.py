@@ -9,8 +9,8 @@ import pytest
 
 from glome.bench.client import (
     Client,
+    ErrorReply,
     MalformedResponse,
-    RPCError,
     RPCTimeout,
     indeterminate,
     with_errors,
@@ -37,14 +37,14 @@ async def _raise(error):
         (RPCTimeout(), (), "info", "net-timeout"),
         (RPCTimeout(), ("broadcast",), "fail", "net-timeout"),
         (
-            RPCError({"type": "error", "code": 11, "text": "busy"}),
+            ErrorReply({"type": "error", "code": 11, "text": "busy"}),
             (),
             "fail",
             ["temporarily-unavailable", "busy"],
         ),
-        (RPCError({"type": "error", "code": 13, "text": "boom"}), (), "info", ["crash", "boom"]),
-        (RPCError({"type": "error", "code": 1000}), (), "info", ["unknown", None]),
-        (RPCError({"type": "error", "code": 1000}), ("broadcast",), "fail", ["unknown", None]),
+        (ErrorReply({"type": "error", "code": 13, "text": "boom"}), (), "info", ["crash", "boom"]),
+        (ErrorReply({"type": "error", "code": 1000}), (), "info", ["unknown", None]),
+        (ErrorReply({"type": "error", "code": 1000}), ("broadcast",), "fail", ["unknown", None]),
     ],
 )
 def test_with_errors(error, idempotent, kind, error_value):
