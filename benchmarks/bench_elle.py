@@ -5,7 +5,7 @@ Run with pytest-benchmark:
 or as a script that prints one line of figures per case:
     python benchmarks/bench_elle.py
 
-Target (issue 4): analysed in under 5 s. Histories come from
+Target: analysed in under 5 s. Histories come from
 glome.bench.checkers.elle.synthetic: 4 processes (the 6b/6c setting),
 1-4 micro-ops over 10 rotating keys, against a serializable store and a
 buggy one (no isolation: reads at invocation, writes at completion).

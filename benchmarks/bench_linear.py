@@ -7,7 +7,7 @@ or as a script that prints one line of figures per shape:
 or, for recorded lin-kv runs, with their store directories:
     python benchmarks/bench_linear.py store/lin-kv/latest ...
 
-Target (issue 4): a 20 s run at --rate 1000 (about 20,000 ops) is checked in
+Target: a 20 s run at --rate 1000 (about 20,000 ops) is checked in
 under 10 s, or the keys that cannot be decided come back unknown. Besides
 histories shaped like the generator's (valid, and with a few reads corrupted),
 it times single hard keys: many indeterminate ops, a long tail and a final

@@ -19,7 +19,7 @@ BY_CODE: dict[int, type[RPCError]] = {}
 
 
 class RPCError(Exception):
-    """An error reply of Maelstrom's protocol (spec section 1.4).
+    """An error reply of Maelstrom's protocol (docs/maelstrom.md §2.4).
 
     ``definite`` is True when the operation certainly did not happen: clients
     record a definite error as a failure and anything else as indeterminate.

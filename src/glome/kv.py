@@ -71,7 +71,7 @@ class KV:
         """Set ``key`` to ``new`` if it holds ``expected`` (``PreconditionFailed`` otherwise).
 
         With ``create_if_not_exists`` an absent key is created with ``new``; lww-kv
-        ignores the flag and answers ``KeyDoesNotExist`` (spec 4.4).
+        ignores the flag and answers ``KeyDoesNotExist`` (docs/maelstrom.md §5.5).
         """
         body = {"type": "cas", "key": key, "from": expected, "to": new}
         if create_if_not_exists:

@@ -1,8 +1,8 @@
 """Maelstrom's wire protocol, defined once for the node runtime and the bench.
 
 Error codes and their definiteness, and the closed response schemas that
-Maelstrom's clients validate node replies against (spec sections 1.4 and
-5.0.1). A reply with a key outside its schema is *malformed*: Maelstrom records
+Maelstrom's clients validate node replies against (docs/maelstrom.md §2.4 and
+§6.1). A reply with a key outside its schema is *malformed*: Maelstrom records
 the operation as indeterminate, so both sides of glome take these tables as the
 single source of truth.
 """

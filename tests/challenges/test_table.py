@@ -1,4 +1,4 @@
-"""The challenge table says exactly what the official command lines say (spec section 8)."""
+"""The challenge table says exactly what the official command lines say (docs/maelstrom.md §11)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lin-kv's client (spec 5.7 and 5.0.2): the RPCs it sends, its timeout, and how
+"""lin-kv's client (docs/maelstrom.md §7.7 and §6.2): the RPCs it sends, its timeout, and how
 replies, errors and timeouts become ok, fail and info."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""lin-kv's independent-key generator (spec 5.7): thread roles, values, the
+"""lin-kv's independent-key generator (docs/maelstrom.md §7.7): thread roles, values, the
 20-process key rotation and the concurrency rule."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Maelstrom's RPC client (spec 5.0.1) and its outcome mapping (spec 5.0.2).
+"""Maelstrom's RPC client (docs/maelstrom.md §6.1) and its outcome mapping (docs/maelstrom.md §6.2).
 
 A client is a network id ``c<k>`` with at most one request in flight. It
 takes messages only while it waits for a reply (Maelstrom's client reads its
@@ -92,7 +92,7 @@ class Client:
         net.register(client_id, self._receive, pull=True)
 
     def close(self) -> None:
-        """Leave the network: later messages to this id poison their sender (spec 9.2)."""
+        """Leave the network: later messages to this id poison their sender (docs/maelstrom.md §10.2)."""
         self.net.unregister(self.id)
 
     def drop_backlog(self) -> None:

@@ -1,4 +1,4 @@
-"""Workers and the op schedule (spec 5.0.3-5.0.5): what runs when, and who runs it.
+"""Workers and the op schedule (docs/maelstrom.md §6.3-6.5): what runs when, and who runs it.
 
 Main phase: the workload's ops, globally staggered at ``--rate`` (each op
 scheduled uniform [0, 2/rate) after the previous one, waiting for a free
@@ -35,6 +35,11 @@ class History:
         self.start_ns = clock()
         self.ops: list[Op] = []
         self.counts = {OK: 0, "fail": 0, INFO: 0}
+
+    def start_clock(self) -> None:
+        """Count op times from now: Jepsen's relative time starts once the nodes are up
+        and initialised, before the clients' setup (docs/maelstrom.md §6.3)."""
+        self.start_ns = self.clock()
 
     def append(self, op: Op) -> Op:
         op["index"] = len(self.ops)

@@ -1,4 +1,4 @@
-"""The history a test records and the checkers read (spec section 5.0.3).
+"""The history a test records and the checkers read (docs/maelstrom.md §6.3).
 
 An operation is a plain dict, the Jepsen op map with keywords written as
 strings without the colon, so it round-trips through JSON unchanged:

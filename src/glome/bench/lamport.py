@@ -1,4 +1,4 @@
-"""The Lamport diagram ``messages.svg`` of a test's first network events (spec 3.6).
+"""The Lamport diagram ``messages.svg`` of a test's first network events (docs/maelstrom.md §4.6).
 
 One vertical lane per participant (nodes and clients by letter then number,
 services last), one 20 px row per journal event in journal order, and an arrow

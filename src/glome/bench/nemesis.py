@@ -1,4 +1,4 @@
-"""The nemeses: network partitions (spec 3.4), and kill and pause of node processes.
+"""The nemeses: network partitions (docs/maelstrom.md §4.4), and kill and pause of node processes.
 
 Each fault comes as a *package*, as in Jepsen's combined nemesis: its ops, and
 what each op does. ``PartitionNemesis`` flip-flops ``start-partition`` and

@@ -1,9 +1,9 @@
-"""Node processes (spec 2): spawn, pipe lines in and out, log stderr, report crashes.
+"""Node processes (docs/maelstrom.md §3): spawn, pipe lines in and out, log stderr, report crashes.
 
 Each node binary runs in its own process group so that every child it forks
 dies with it. Output lines are parsed and handed to the network; the first
 malformed line stops reading that node for good, as Maelstrom's stdout thread
-does (spec 2.3) -- glome says so loudly, since the symptom (a node that goes
+does (docs/maelstrom.md §3.3) -- glome says so loudly, since the symptom (a node that goes
 silent) is otherwise baffling. Messages for a node are batched and written
 once per loop tick.
 
@@ -463,7 +463,7 @@ class NodeProcess:
         )
 
     def _poison(self, text: str) -> None:
-        """Stop reading this node's stdout for the rest of the test (spec 2.3)."""
+        """Stop reading this node's stdout for the rest of the test (docs/maelstrom.md §3.3)."""
         self.poisoned = text
         self.loop.remove_reader(self.proc.stdout.fileno())  # type: ignore[union-attr]
         self._on_poison(self.node_id, text)

@@ -1,6 +1,6 @@
 """What a finished test leaves behind: the verdict, the store directory and its files.
 
-Layout (Maelstrom's, spec 7.5): ``store/<workload>/<yyyyMMddTHHmmss.SSS+zzzz>/``
+Layout (Maelstrom's, docs/maelstrom.md §9.6): ``store/<workload>/<yyyyMMddTHHmmss.SSS+zzzz>/``
 with relative symlinks ``store/latest``, ``store/current`` and
 ``store/<workload>/latest``. glome writes the results twice: ``results.json``
 (the structure and key names of Maelstrom's results.edn, keywords as strings

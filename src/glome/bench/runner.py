@@ -1,4 +1,4 @@
-"""One ``glome test`` run, start to finish (spec 0.1).
+"""One ``glome test`` run, start to finish (docs/maelstrom.md §1).
 
 Services, node processes and init; client setup; the generator's phases; the
 history written while the nodes still run, as Jepsen writes it before tearing
@@ -247,6 +247,7 @@ class Run:
                 with self.guard.deferred():  # every node started is recorded, to be killed
                     self._start_nodes()
                 self.loop.run_until(spawn(self.loop, self._init_nodes()))
+                history.start_clock()
                 setup_clients = {node: self._open_client() for node in options.nodes}
                 self._setup(workload, setup_clients)
                 scheduler = self._scheduler(workload, history)
@@ -423,7 +424,7 @@ class Run:
         """A node closed its stdout. If it exited before the generator started, the run
         is over at once (Maelstrom would first wait out init's 10 s timeout). Later, as
         in Maelstrom, the run goes on (requests to the node time out), the history is
-        written, and the teardown aborts with the crash report (spec 2.4)."""
+        written, and the teardown aborts with the crash report (docs/maelstrom.md §3.4)."""
 
         def check() -> None:
             status = node.exited()

@@ -1,4 +1,4 @@
-"""Maelstrom's built-in services (spec 4): lin-kv, seq-kv, lww-kv and lin-tso.
+"""Maelstrom's built-in services (docs/maelstrom.md §5): lin-kv, seq-kv, lww-kv and lin-tso.
 
 Each is a network id that handles one request at a time in delivery order and
 answers with ``in_reply_to`` set to the request's msg_id (no msg_id of its

@@ -1,4 +1,4 @@
-"""RPC outcomes (spec 5.0.1-5.0.2): timeouts, error replies, malformed replies,
+"""RPC outcomes (docs/maelstrom.md §6.1-6.2): timeouts, error replies, malformed replies,
 and how each becomes ok, fail or info."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The schedule (spec 5.0.4-5.0.5): stagger, time limit, workers, client
+"""The schedule (docs/maelstrom.md §6.4-6.5): stagger, time limit, workers, client
 replacement, the nemesis packages and the final phase, on the virtual clock,
 where every time in the history is exact."""
 

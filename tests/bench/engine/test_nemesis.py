@@ -1,4 +1,4 @@
-"""Partition grudges (spec 3.4)."""
+"""Partition grudges (docs/maelstrom.md §4.4)."""
 
 from __future__ import annotations
 

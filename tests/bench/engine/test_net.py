@@ -1,4 +1,4 @@
-"""The simulated network's semantics (spec 3.2-3.5) on a hand-driven clock."""
+"""The simulated network's semantics (docs/maelstrom.md §4.2-4.5) on a hand-driven clock."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parsing node output lines, and what makes Maelstrom stop reading a node (spec 2.3)."""
+"""Parsing node output lines, and what makes Maelstrom stop reading a node (docs/maelstrom.md §3.3)."""
 
 from __future__ import annotations
 

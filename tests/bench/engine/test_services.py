@@ -1,4 +1,4 @@
-"""Maelstrom's services (spec 4), including seq-kv's exact stale-read algorithm."""
+"""Maelstrom's services (docs/maelstrom.md §5), including seq-kv's exact stale-read algorithm."""
 
 from __future__ import annotations
 

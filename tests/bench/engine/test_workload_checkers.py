@@ -1,4 +1,4 @@
-"""The echo, unique-ids and counter checkers on hand-built histories (spec 5.1, 5.2, 5.5)."""
+"""The echo, unique-ids and counter checkers on hand-built histories (docs/maelstrom.md §7.1, §7.2, §7.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``--bin`` is executed as one argv entry, never through a shell (spec 2.1: Maelstrom
+"""``--bin`` is executed as one argv entry, never through a shell (docs/maelstrom.md §3.1: Maelstrom
 runs the canonical path of --bin as the command)."""
 
 from __future__ import annotations

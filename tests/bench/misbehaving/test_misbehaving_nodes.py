@@ -1,4 +1,4 @@
-"""``glome test`` against nodes that misbehave: each outcome is Maelstrom's (spec 2, 3.2,
+"""``glome test`` against nodes that misbehave: each outcome is Maelstrom's (docs/maelstrom.md §3, §4.2,
 5.0, 7.4, 9), the run ends on time, and no node process outlives it.
 
 Each test runs the real command on ``nodes/misbehaving/node.py`` with one
@@ -16,7 +16,7 @@ from glome.bench.process import MAX_LINE_BYTES, STDIN_BACKLOG_LIMIT
 
 INVALID = "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"
 VALID = "Everything looks good! ヽ(‘ー`)ノ"
-CLIENT_TIMEOUT_S = 5  # Maelstrom's RPC timeout (spec 5.0.1)
+CLIENT_TIMEOUT_S = 5  # Maelstrom's RPC timeout (docs/maelstrom.md §6.1)
 
 
 def assert_poisoned(run, *error_texts: str) -> None:
@@ -36,7 +36,7 @@ def test_a_node_that_crashes_mid_run_aborts_with_the_crash_report(bench):
     """Maelstrom notices a dead node only at teardown: the run goes on to its time
     limit (requests to the node time out), Jepsen writes the history, and the
     DB-teardown ``finally`` throws :node-crashed: no analysis, no results, exit
-    255, with the last stdout and stderr lines (spec 2.4). glome does the same,
+    255, with the last stdout and stderr lines (docs/maelstrom.md §3.4). glome does the same,
     and says so on the console when the node exits."""
     run = bench.run("--node-count", "1", "--time-limit", "5", "--rate", "10",
                     node_args=("--crash-after", "3"))  # fmt: skip
@@ -58,8 +58,8 @@ def test_a_node_that_crashes_mid_run_aborts_with_the_crash_report(bench):
 def test_a_node_that_never_answers_init_aborts_after_ten_seconds(bench):
     """Maelstrom's DB setup calls init with a 10 s timeout and turns the timeout into
     :init-failed, "Expected node n0 to respond to an init message, but node did
-    not respond." Setup failures abort the test: exit 255, no results (spec 0.1,
-    7.4). The silent node is killed at teardown."""
+    not respond." Setup failures abort the test: exit 255, no results (docs/maelstrom.md §1,
+    §9.5). The silent node is killed at teardown."""
     run = bench.run("--node-count", "2", "--time-limit", "2", node_args=("--no-init",))
     assert run.returncode == 255
     message = "to respond to an init message, but node did not respond."
@@ -70,10 +70,22 @@ def test_a_node_that_never_answers_init_aborts_after_ten_seconds(bench):
     bench.assert_no_node_left()
 
 
+def test_op_times_start_once_every_node_is_initialised(bench):
+    """Jepsen's relative clock starts after the database setup, so a node that takes
+    a second to answer init adds nothing to op times: the first op is invoked at the
+    stagger's few milliseconds, not after the second (docs/maelstrom.md §6.3)."""
+    run = bench.run("--node-count", "1", "--time-limit", "1", "--rate", "100",
+                    node_args=("--slow-init", "1"))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    first = run.history()[0]
+    assert first["type"] == "invoke" and first["time"] < 500_000_000
+    bench.assert_no_node_left()
+
+
 def test_a_node_that_hangs_times_out_its_ops_and_is_killed(bench):
     """A node that stops reading and answering (and ignores SIGTERM, and has a child)
     leaves every request to it unanswered: after 5 s the client times out, and echo
-    is not idempotent, so the op completes :info with :net-timeout (spec 5.0.2).
+    is not idempotent, so the op completes :info with :net-timeout (docs/maelstrom.md §6.2).
     The main phase still ends at the time limit; in-flight ops end with their
     timeouts. Echo's checker counts an unanswered echo as an error, so the verdict
     is invalid, exit 1 -- as Maelstrom's. Teardown SIGKILLs the node's whole process
@@ -148,7 +160,7 @@ def test_a_non_json_line_stops_reading_that_node(bench):
 
 def test_a_second_reply_to_one_request_is_discarded(bench):
     """Maelstrom's client takes the first message whose in_reply_to matches and
-    drops every other message it reads (spec 5.0.1, 9.3); the twin reply is still
+    drops every other message it reads (docs/maelstrom.md §6.1, §10.3); the twin reply is still
     sent (and counted) by the network. So every op is ok, the test valid (exit 0),
     and clients' msg-count is 3 per op (request and two replies) + init and
     init_ok. (The node prints both replies in one write: a twin printed later than
@@ -169,8 +181,8 @@ def test_a_reply_to_a_closed_client_stops_reading_that_node(bench):
     """The init client is closed (its id leaves the network) as soon as init_ok
     arrives; a second init_ok half a second later is sent to an id that no longer
     exists, and Maelstrom's net/send! assertion throws "Invalid source/dest for
-    message ...", which stops the node's stdout thread like a bad line (spec 2.3,
-    9.2): later echoes time out, the test is invalid, exit 1."""
+    message ...", which stops the node's stdout thread like a bad line (docs/maelstrom.md §3.3,
+    §10.2): later echoes time out, the test is invalid, exit 1."""
     run = bench.run("--node-count", "1", "--time-limit", "2", "--rate", "10",
                     node_args=("--late-init-reply", "0.5"))  # fmt: skip
     assert_poisoned(run, "Invalid source/dest for message", '"type":"init_ok"', "c0 is not a")
@@ -180,7 +192,7 @@ def test_a_reply_to_a_closed_client_stops_reading_that_node(bench):
 def test_a_late_reply_to_a_replaced_client_stops_reading_that_node(bench):
     """The classic case: n0 answers an echo 5.5 s late. At 5 s the client timed out
     (echo: :info); the worker's next op sees a new process and, echo clients not
-    being reusable, closes the old client and opens another (spec 5.0.4). The late
+    being reusable, closes the old client and opens another (docs/maelstrom.md §6.4). The late
     reply then goes to an id that left the network: poisoned, as above."""
     run = bench.run("--node-count", "1", "--time-limit", "6", "--rate", "10",
                     node_args=("--late-echo", "2"))  # fmt: skip
@@ -192,7 +204,7 @@ def test_a_late_reply_to_a_replaced_client_stops_reading_that_node(bench):
 
 def test_a_message_to_an_unknown_node_stops_reading_that_node(bench):
     """A message to n99, which is not in the test, fails the same assertion as a
-    message to a closed client, with the same consequences (spec 2.3)."""
+    message to a closed client, with the same consequences (docs/maelstrom.md §3.3)."""
     run = bench.run("--node-count", "1", "--time-limit", "1", "--rate", "10",
                     node_args=("--unknown-after", "2"))  # fmt: skip
     assert_poisoned(run, '"dest":"n99"', "n99 is not a registered node or client")

@@ -1,4 +1,4 @@
-"""set-full (spec 5.3): hand-built cases, and the fast tracker against a literal one."""
+"""set-full (docs/maelstrom.md §7.3): hand-built cases, and the fast tracker against a literal one."""
 
 from __future__ import annotations
 

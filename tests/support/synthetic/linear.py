@@ -1,6 +1,6 @@
 """Synthetic lin-kv histories from a simulated atomic register, for tests and benchmarks.
 
-The simulation follows the lin-kv generator's pattern (spec 5.7): worker
+The simulation follows the lin-kv generator's pattern (docs/maelstrom.md §7.7): worker
 threads in groups of 2n, one key per group at a time; in the first group
 threads 0..n-1 only read and the others write (1/3) or cas (2/3) over values
 0-4; a timed-out write or cas completes :info (it takes effect at some

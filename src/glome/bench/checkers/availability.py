@@ -1,4 +1,4 @@
-"""Maelstrom's availability checker (``--availability``, spec 7.2).
+"""Maelstrom's availability checker (``--availability``, docs/maelstrom.md §9.2).
 
 ok-fraction = ok ops / invocations over the whole history, a 32-bit float
 like Clojure's ``(float x)``. The rounding is part of the rule: the bound is

@@ -1,4 +1,4 @@
-"""Jepsen's unhandled-exceptions checker (spec 7.2): always valid, informative.
+"""Jepsen's unhandled-exceptions checker (docs/maelstrom.md §9.2): always valid, informative.
 
 Groups the ``info`` ops that carry an ``exception`` by the exception's class,
 most frequent first, with one example op each. The class is read from the

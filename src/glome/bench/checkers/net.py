@@ -1,4 +1,4 @@
-"""Maelstrom's net checker (spec 3.5): message counts and messages per operation.
+"""Maelstrom's net checker (docs/maelstrom.md §4.5): message counts and messages per operation.
 
 The engine counts sends, receives and distinct messages per category as it
 routes (``ctx.net_stats``). msgs-per-op divides the distinct message count of

@@ -1,4 +1,4 @@
-"""Jepsen's set-full checker, non-linearizable mode (spec 5.3): broadcast and g-set.
+"""Jepsen's set-full checker, non-linearizable mode (docs/maelstrom.md §7.3): broadcast and g-set.
 
 For every added element Jepsen tracks, from its add *invocation* on:
 

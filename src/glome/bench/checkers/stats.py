@@ -1,4 +1,4 @@
-"""Jepsen's stats checker with Maelstrom's wrapper (spec 7.2).
+"""Jepsen's stats checker with Maelstrom's wrapper (docs/maelstrom.md §9.2).
 
 Counts ok/fail/info completions of client ops, overall and per f. An f that
 never succeeded is invalid: false, not unknown, so e.g. a lin-kv test whose

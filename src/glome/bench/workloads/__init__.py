@@ -17,7 +17,7 @@ from typing import Any
 from glome.bench.client import Client
 from glome.bench.history import CheckContext, Op
 
-#: workload name -> module implementing it (issue 3's set)
+#: workload name -> module implementing it (Maelstrom's ten workloads, docs/maelstrom.md §7)
 MODULES: dict[str, str] = {
     "echo": "glome.bench.workloads.echo",
     "unique-ids": "glome.bench.workloads.unique_ids",
@@ -42,7 +42,7 @@ class Workload:
     name = ""
     #: whether a final phase (heal, 10 s recovery, final ops) follows the main phase
     final_phase = False
-    #: whether a worker keeps its client after an indeterminate op (spec 5.0.4)
+    #: whether a worker keeps its client after an indeterminate op (docs/maelstrom.md §6.4)
     reusable_client = False
 
     def __init__(self, options: Any, rng: random.Random) -> None:

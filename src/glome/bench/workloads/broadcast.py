@@ -1,4 +1,4 @@
-"""The broadcast workload (spec 5.3): topologies, the op mix, and set-full.
+"""The broadcast workload (docs/maelstrom.md §7.3): topologies, the op mix, and set-full.
 
 Every node gets the whole topology map during client setup; a failed
 topology call aborts the test. Broadcasts carry the values 0, 1, 2, ... in

@@ -1,4 +1,4 @@
-"""The g-counter and pn-counter workloads (spec 5.5).
+"""The g-counter and pn-counter workloads (docs/maelstrom.md §7.5).
 
 pn-counter adds deltas -5..4 mixed 50/50 with reads; g-counter draws from the
 same stream but re-draws negative adds, which leaves about a third adds. Every

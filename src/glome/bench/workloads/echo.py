@@ -1,4 +1,4 @@
-"""The echo workload (spec 5.1): every reply must echo the request exactly.
+"""The echo workload (docs/maelstrom.md §7.1): every reply must echo the request exactly.
 
 A failed or timed-out echo keeps the string it sent as its value, so the
 checker counts it as a mismatch too, as Maelstrom's does.

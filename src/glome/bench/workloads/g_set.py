@@ -1,4 +1,4 @@
-"""The g-set workload (spec 5.4): adds of 0, 1, 2, ... mixed with reads; set-full.
+"""The g-set workload (docs/maelstrom.md §7.4): adds of 0, 1, 2, ... mixed with reads; set-full.
 
 g-set wraps no error handler: any error or timeout makes the op info.
 """

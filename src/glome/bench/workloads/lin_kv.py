@@ -1,4 +1,4 @@
-"""The lin-kv workload (spec 5.7): Jepsen's independent linearizable-register test.
+"""The lin-kv workload (docs/maelstrom.md §7.7): Jepsen's independent linearizable-register test.
 
 Worker threads form groups of 2n (n nodes), and each group works one key at a
 time, so every key's history stays small enough for a linearizability search.
@@ -111,7 +111,7 @@ class LinKV(Workload):
         return self.rng.randrange(VALUES)
 
     def _crashed(self, process: int) -> None:
-        """An ``info`` op moves its thread to a new process (spec 5.0.4); the
+        """An ``info`` op moves its thread to a new process (docs/maelstrom.md §6.4); the
         new one counts against the group's key from now on."""
         thread = process % self.concurrency
         self.process[thread] = process + self.concurrency

@@ -1,4 +1,4 @@
-"""The txn-rw-register and txn-list-append workloads (spec 5.8, 5.9).
+"""The txn-rw-register and txn-list-append workloads (docs/maelstrom.md §7.8, §7.9).
 
 One client and one op stream serve both: Elle's ``wr-txns`` generator with
 Maelstrom's defaults, whose writes become appends for list-append. Each

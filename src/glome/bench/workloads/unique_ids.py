@@ -1,4 +1,4 @@
-"""The unique-ids workload (spec 5.2): no id may be acknowledged twice."""
+"""The unique-ids workload (docs/maelstrom.md §7.2): no id may be acknowledged twice."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ no node outlived the run), then echoes -- except as one flag says:
 
 ``--crash-after N``       exit with status 7 after N echoes
 ``--no-init``             never answer init
+``--slow-init S``         answer init only after S seconds
 ``--hang-after N``        after N echoes ignore SIGTERM, start a child that sleeps,
                           and sleep forever without reading stdin again
 ``--flood self|NODE``     after init, print messages to DEST forever, never reading
@@ -84,6 +85,9 @@ class Node:
         if "--no-init" in sys.argv:
             return
         self.node_id = message["body"]["node_id"]
+        slow = flag("--slow-init")
+        if slow is not None:
+            time.sleep(float(slow))
         reply = {"type": "init_ok", "in_reply_to": message["body"]["msg_id"]}
         self.emit(message["src"], reply)
         late = flag("--late-init-reply")

@@ -1,4 +1,4 @@
-"""The kafka checker, faithful to the Jepsen kafka checker Maelstrom runs (spec 5.6).
+"""The kafka checker, faithful to the Jepsen kafka checker Maelstrom runs (docs/maelstrom.md §7.6).
 
 ``check`` reads a history of sends, polls, assigns and crashes into transactions
 (transactions.py), infers each key's version order (version_order.py), and looks

@@ -1,4 +1,4 @@
-"""The kafka workload (spec 5.6): Maelstrom's Kafka-style log test.
+"""The kafka workload (docs/maelstrom.md §7.6): Maelstrom's Kafka-style log test.
 
 ``create`` builds the workload ``glome test -w kafka`` runs: the client
 (workload.py) and the op stream (generator.py); its checker is

@@ -1,9 +1,9 @@
-"""The kafka client (spec 5.6): local offsets, commit after poll, assign, crash.
+"""The kafka client (docs/maelstrom.md §7.6): local offsets, commit after poll, assign, crash.
 
 Each client keeps the offsets it polls from (assigned key -> next offset).
 A poll sends that map, moves the local offsets past the messages it returned
 as soon as the reply arrives, then commits the highest offset it returned
-per key. That is Maelstrom's order (spec 5.6): when the commit then fails,
+per key. That is Maelstrom's order (docs/maelstrom.md §7.6): when the commit then fails,
 the poll is recorded fail or info, yet the client's next poll starts after
 the messages it never recorded, and the checker sees a skip. An assign either
 starts its keys from 0 (seek to beginning) or resumes each newly assigned key
