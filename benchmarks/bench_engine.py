@@ -54,9 +54,9 @@ def route(core: ModuleType, payload: list[bytes], journal: bool = True) -> Calla
 
 
 def backends() -> list[tuple[str, ModuleType]]:
-    found = [("pure", load_pure("bench"))]
+    found = [("pure", load_pure("router"))]
     with contextlib.suppress(ImportError):
-        found.insert(0, ("compiled", load_compiled("bench")))
+        found.insert(0, ("compiled", load_compiled("router")))
     return found
 
 

@@ -99,8 +99,9 @@ def lines(only: set[str] | None) -> list[Line]:
     for challenge in CHALLENGES:
         if only is not None and challenge.id not in only:
             continue
-        for number, run in enumerate(challenge.runs, 1):
-            label = challenge.id if len(challenge.runs) == 1 else f"{challenge.id} line {number}"
+        for number, run in enumerate(challenge.command_lines, 1):
+            single = len(challenge.command_lines) == 1
+            label = challenge.id if single else f"{challenge.id} line {number}"
             chosen.append(Line(label, challenge, run))
     return chosen
 

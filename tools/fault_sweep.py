@@ -122,7 +122,7 @@ class Plan:
 
     def arguments(self) -> list[str]:
         """The ``glome test`` arguments: the challenge's flags with the sweep's faults."""
-        run = self.config.challenge.runs[0]
+        run = self.config.challenge.command_lines[0]
         base = command_line(self.config.challenge, run, binary=self.config.challenge.binary)
         # base = -w WORKLOAD --bin BINARY flag value ... (no node arguments: binary was given)
         dropped = SWEEP_FLAGS
@@ -176,12 +176,12 @@ def _without(flags: list[str], dropped: tuple[str, ...]) -> list[str]:
 
 
 def challenge_node_count(config: Config) -> int:
-    flags = list(config.challenge.runs[0].flags)
+    flags = list(config.challenge.command_lines[0].flags)
     return int(flags[flags.index("--node-count") + 1])
 
 
 def challenge_time_limit(config: Config) -> float:
-    flags = list(config.challenge.runs[0].flags)
+    flags = list(config.challenge.command_lines[0].flags)
     return float(flags[flags.index("--time-limit") + 1])
 
 

@@ -64,7 +64,7 @@ import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from glome import simulation
 from glome._fast import load
@@ -74,7 +74,10 @@ from glome.errors import Crash, MalformedRequest, NotSupported, RPCError, Timeou
 #: is installed before anything below reads the time or draws a random number
 SIM_CLOCK = simulation.install() if simulation.requested() else None
 
-_core = load("node")
+if TYPE_CHECKING:
+    from glome._fast import node as _core
+else:
+    _core = load("node")
 
 #: the backend of the per-chunk core in this process: "compiled" or "pure"
 BACKEND = "pure" if _core.__name__.rsplit(".", 1)[-1].startswith("_pure_") else "compiled"
@@ -84,7 +87,7 @@ Body = dict[str, Any]
 Handler = Callable[[Message], "Body | Awaitable[Body | None] | None"]
 H = TypeVar("H", bound=Callable[..., Any])
 
-#: Maelstrom clients' own default RPC timeout (spec 5.0.1)
+#: Maelstrom clients' own default RPC timeout (docs/maelstrom.md §6.1)
 DEFAULT_RPC_TIMEOUT = 5.0
 READ_SIZE = 1 << 20
 PIPE_SIZE = 1 << 20

@@ -23,7 +23,7 @@ with atheris.instrument_imports(include=["glome", "fuzz"]):
     from fuzz.targets import check_output_line, check_output_twins, routed_by
     from glome._fast import PURE_FORCED, compiled_status, load_pure
 
-BOTH_BACKENDS = not PURE_FORCED and compiled_status()["bench"] == "compiled"
+BOTH_BACKENDS = not PURE_FORCED and compiled_status()["router"] == "compiled"
 
 
 def test_one_input(data: bytes) -> None:
@@ -33,7 +33,7 @@ def test_one_input(data: bytes) -> None:
     if BOTH_BACKENDS:
         check_output_twins(lines)
     else:
-        routed_by(load_pure("bench"), lines)
+        routed_by(load_pure("router"), lines)
 
 
 SEEDS = [

@@ -282,8 +282,8 @@ def folded(value: Any) -> Any:
 def check_output_twins(lines: list[bytes]) -> None:
     """The compiled and pure routers route the same lines the same way, and every line
     their bulk path routes, ``parse_line`` (the per-line path) reads the same way."""
-    compiled = routed_by(load_compiled("bench"), lines)
-    pure = routed_by(load_pure("bench"), lines)
+    compiled = routed_by(load_compiled("router"), lines)
+    pure = routed_by(load_pure("router"), lines)
     assert compiled == pure, (compiled, pure)
     for index in pure[1]:
         parsed = orjson.loads(lines[index])

@@ -100,7 +100,7 @@ def test_node_memory_is_flat_over_hostile_rounds(backend, inputs) -> None:
 
 @pytest.mark.timeout(120)
 def test_router_memory_is_flat_over_node_output(backend, inputs) -> None:
-    module = load_compiled("bench") if backend == "compiled" else load_pure("bench")
+    module = load_compiled("router") if backend == "compiled" else load_pure("router")
     journal: list[int] = []
     router = module.Router(lambda when, cb: None, 0, None, lambda data: journal.append(len(data)))
     for node_id in OUTPUT_IDS:

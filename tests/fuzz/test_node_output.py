@@ -119,7 +119,7 @@ def test_what_parse_line_accepts_can_be_delivered(body: bytes, backend: str) -> 
     except NodeOutputError:
         return  # refusing the line is as good as delivering it
     loader = load_compiled if backend == "compiled" else load_pure
-    router = loader("bench").Router(lambda when, callback: None, 0, None, None, lambda: 0)
+    router = loader("router").Router(lambda when, callback: None, 0, None, None, lambda: 0)
     for node_id in (src, dest):
         router.add(node_id, None, False, True)
     assert router.send(src, dest, parsed, None) == 0

@@ -1,4 +1,5 @@
-"""The kafka client (docs/maelstrom.md §7.6) against a scripted node: what it sends, what it records."""
+"""The kafka client (docs/maelstrom.md §7.6) against a scripted node: what it sends,
+what it records."""
 
 from __future__ import annotations
 

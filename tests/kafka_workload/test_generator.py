@@ -1,4 +1,5 @@
-"""The kafka op stream (docs/maelstrom.md §7.6): key choice and rotation, assigns, crashes, final phase."""
+"""The kafka op stream (docs/maelstrom.md §7.6): key choice and rotation, assigns,
+crashes, final phase."""
 
 from __future__ import annotations
 

@@ -29,24 +29,35 @@ cdef extern from "Python.h":
     object PyUnicode_New(Py_ssize_t, unsigned int)
     uint8_t* PyUnicode_1BYTE_DATA(object)
 
-MAX_VALUE = (1 << 63) - 1
-DEFAULT_MAX_COUNT = 1 << 20
-ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-RUNS, DELTAS, BITMAP = "r", "d", "b"
+# the encoding's constants are the pure twin's: bound to C variables once, here
+from glome._fast._pure_bitset import (
+    _BITMAP_BITS,
+    _INVALID,
+    _MAX_DIGITS,
+    _MORE,
+    _PAYLOAD_BITS,
+    _PAYLOAD_MASK,
+    ALPHABET,
+    BITMAP,
+    DEFAULT_MAX_COUNT,
+    DELTAS,
+    MAX_VALUE,
+    RUNS,
+)
 
-cdef enum:
+cdef enum:  # this module's own layout, which the pure twin does not have
     WORD_BITS = 64
     DENSE_WORDS = 1 << 17
     DENSE_LIMIT = DENSE_WORDS * WORD_BITS
-    PAYLOAD_BITS = 5
-    PAYLOAD_MASK = 31
-    MORE = 32
-    MAX_DIGITS = 13
-    BITMAP_BITS = 6
-    INVALID = 255
     SHARED_INTS = 1 << 17
 
-cdef uint64_t C_MAX_VALUE = (<uint64_t>1 << 63) - 1
+cdef int PAYLOAD_BITS = _PAYLOAD_BITS
+cdef uint64_t PAYLOAD_MASK = _PAYLOAD_MASK
+cdef uint64_t MORE = _MORE
+cdef int MAX_DIGITS = _MAX_DIGITS
+cdef int BITMAP_BITS = _BITMAP_BITS
+cdef uint8_t INVALID = _INVALID
+cdef uint64_t C_MAX_VALUE = MAX_VALUE
 cdef uint64_t ALL = ~(<uint64_t>0)
 cdef uint8_t TO_CHAR[64]
 cdef uint8_t TO_DIGIT[256]

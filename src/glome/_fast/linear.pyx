@@ -16,28 +16,37 @@ from libc.stdlib cimport calloc, free, malloc, realloc
 
 from glome._fast import _pure_linear
 
-READ = _pure_linear.READ
-WRITE = _pure_linear.WRITE
-CAS = _pure_linear.CAS
-INCONSISTENT = _pure_linear.INCONSISTENT
-ARRIVALS_KEPT = _pure_linear.ARRIVALS_KEPT
-CLOCK_CHECK_EVERY = _pure_linear.CLOCK_CHECK_EVERY
-MASK_BITS = 64
+# the constants, the type aliases, ``apply`` and the search over any model (state
+# ids from a Python function, ``search_moves``) are the pure twin's; the constants
+# the C search needs are bound to C variables once, here
+from glome._fast._pure_linear import (
+    ARRIVALS_KEPT,
+    CAS,
+    CLOCK_CHECK_EVERY,
+    INCONSISTENT,
+    READ,
+    WRITE,
+    Config,
+    Step,
+    apply,
+    search_moves,
+)
 
-apply = _pure_linear.apply
-# the search over any model (state ids from a Python function): pure in both twins
-search_moves = _pure_linear.search_moves
+MASK_BITS = 64  # this module's open-call and indeterminate-call masks
 
 cdef long long _CLOCK_CHECK_EVERY = CLOCK_CHECK_EVERY
+cdef int32_t _READ = READ
+cdef int32_t _WRITE = WRITE
+cdef int32_t _INCONSISTENT = INCONSISTENT
 
 
 cdef inline int32_t _apply(int32_t code, int32_t arg_a, int32_t arg_b, int32_t state) noexcept nogil:
-    # codes as in the pure twin: 0 read, 1 write, 2 cas; -1 is INCONSISTENT
-    if code == 1:
+    # the pure twin's apply (any code but READ and WRITE is CAS)
+    if code == _WRITE:
         return arg_a
     if state != arg_a:
-        return -1
-    return state if code == 0 else arg_b
+        return _INCONSISTENT
+    return state if code == _READ else arg_b
 
 
 cdef struct Entry:
@@ -169,7 +178,7 @@ cdef bint _next(Problem* p, Frame* frame, Frame* child) noexcept nogil:
         frame.cursor += 1
         if cursor == 0:
             after = _apply(p.codes[returning], p.args_a[returning], p.args_b[returning], frame.state)
-            if after < 0:
+            if after == _INCONSISTENT:
                 continue
             child.step = r + 1
             child.state = after
@@ -184,7 +193,7 @@ cdef bint _next(Problem* p, Frame* frame, Frame* child) noexcept nogil:
                 continue
             call = p.open_call[p.open_start[r] + index]
             after = _apply(p.codes[call], p.args_a[call], p.args_b[call], frame.state)
-            if after < 0:
+            if after == _INCONSISTENT:
                 continue
             child.step = r
             child.state = after
@@ -202,7 +211,7 @@ cdef bint _next(Problem* p, Frame* frame, Frame* child) noexcept nogil:
             continue
         call = p.info_call[index]
         after = _apply(p.codes[call], p.args_a[call], p.args_b[call], frame.state)
-        if after < 0:
+        if after == _INCONSISTENT:
             continue
         child.step = r
         child.state = after

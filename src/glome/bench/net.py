@@ -1,4 +1,4 @@
-"""Maelstrom's simulated network (spec 3.1-3.5), driven by the bench's event loop.
+"""Maelstrom's simulated network (docs/maelstrom.md §4.1-4.5), driven by the bench's event loop.
 
 Every message gets a global id from 0 and a deadline: send time plus a latency
 drawn from ``--latency``/``--latency-dist``, but only when neither end is a
@@ -17,14 +17,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from glome._fast import load
 from glome.bench.loop import Loop
 
-_core = load("bench")
+if TYPE_CHECKING:
+    from glome._fast import router as _core
+else:
+    _core = load("router")
 
 #: (id, src, dest, body)
 Message = tuple[int, str, str, Any]
@@ -88,7 +91,7 @@ class Journal:
 class Network:
     """Registered ids, their queues, partitions, the net statistics and lateness.
 
-    The per-message work happens in the compiled router (``glome._fast.bench``);
+    The per-message work happens in the compiled router (``glome._fast.router``);
     this class gives it Maelstrom's vocabulary and errors.
     """
 

@@ -29,7 +29,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from glome._fast import load
 from glome.bench.edn import Keyword
@@ -37,7 +37,10 @@ from glome.bench.history import FAIL, OK, Op, pairs
 
 SHOWN = 10  # configurations and final paths shown in a report
 PATH_SEARCH_LIMIT = 10_000  # call sequences tried while looking for final paths
-_linear = load("linear")
+if TYPE_CHECKING:
+    from glome._fast import linear as _linear
+else:
+    _linear = load("linear")
 _search_moves = _linear.search_moves
 IMPOSSIBLE = _linear.INCONSISTENT
 

@@ -1,13 +1,16 @@
 """glome's challenge nodes, and ``glome node <name> [args]`` to run one.
 
-Each node module has a ``main()`` that builds its node and runs it until end of
-input; the console scripts (``glome-echo``, ...) call the same functions.
+Each node module has a ``main(argv=None)`` that parses ``argv`` (None: the
+process's own arguments), builds its node and runs it until end of input; the
+console scripts (``glome-echo``, ...) call the same functions with no argument.
+A bad command line is refused the same way by every node (``NodeArguments``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from importlib import import_module
 from typing import NoReturn
 
@@ -60,5 +63,5 @@ def main(argv: list[str]) -> int:
         )
         return BAD_ARGUMENTS
     module_name, function_name = NODES[argv[0]].split(":")
-    sys.argv = [f"glome-{argv[0]}", *argv[1:]]
-    return getattr(import_module(module_name), function_name)() or 0
+    run: Callable[[list[str]], int] = getattr(import_module(module_name), function_name)
+    return run(argv[1:]) or 0  # each parser is named glome-<name>, as its console script

@@ -98,19 +98,21 @@ from __future__ import annotations
 import math
 import os
 import random
-import sys
 import time
 from collections import deque
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glome._fast import load
 from glome.errors import MalformedRequest, PreconditionFailed, Timeout
-from glome.exit_codes import BAD_ARGUMENTS
 from glome.kv import KV, LIN_KV
 from glome.node import Body, Message, Node, Timer
+from glome.nodes import NodeArguments
 
-bitset = load("bitset")
+if TYPE_CHECKING:
+    from glome._fast import bitset
+else:
+    bitset = load("bitset")
 
 MESH, STAR = "mesh", "star"
 MAINTENANCE_PERIOD = 0.25  # seconds between ack and retransmission checks without batching
@@ -486,11 +488,20 @@ def build(profile: Profile, durable: bool = False) -> Node:
     return node
 
 
-def main() -> int:
-    args = sys.argv[1:]
+def main(argv: list[str] | None = None) -> int:
+    parser = NodeArguments(prog="glome-broadcast", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "words",
+        nargs="*",
+        metavar="profile|knob=value|durable",
+        help=f"a profile ({', '.join(PROFILES)}; default GLOME_BROADCAST_PROFILE, else "
+        f"{DEFAULT_PROFILE}), knob=value overrides of its knobs "
+        f"({', '.join(knob.name for knob in fields(Profile))}), and durable: keep "
+        "acknowledged values when nodes are killed",
+    )
+    words = parser.parse_args(argv).words
     try:
-        profile = choose_profile(args, os.environ)
+        profile = choose_profile(words, os.environ)
     except ValueError as error:
-        print(f"glome-broadcast: {error}", file=sys.stderr)
-        return BAD_ARGUMENTS
-    return build(profile, durable=DURABLE in args).run()
+        parser.error(str(error))
+    return build(profile, durable=DURABLE in words).run()

@@ -36,7 +36,7 @@ later (latency is not FIFO); as a plain ``write`` it could put an older count
 over a newer one, but as a ``cas`` it fails, because the key no longer holds
 its ``from``. Every ``cas`` goes from a value to one with at least its count.
 
-Why this is correct under seq-kv's sequential consistency (spec 4.3): seq-kv
+Why this is correct under seq-kv's sequential consistency (docs/maelstrom.md §5.4): seq-kv
 answers each sender from a state no older than the last one that sender saw
 (per sender id, so a restarted process inherits its predecessor's view), and
 applies every state change to the newest state. Only the owner changes its
@@ -93,7 +93,6 @@ answer from memory, without a service round trip.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from collections import deque
@@ -103,6 +102,7 @@ from typing import Any
 from glome.errors import MalformedRequest, PreconditionFailed, Timeout
 from glome.kv import KV, SEQ_KV
 from glome.node import Future, Message, Node, Timer
+from glome.nodes import DURABLE, NodeArguments
 from glome.nodes.unique_ids import incarnation
 
 Counts = dict[str, int]
@@ -328,14 +328,14 @@ def build(*, ack_when_durable: bool = False) -> Node:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="glome-counter", description=__doc__.splitlines()[0])
+    parser = NodeArguments(prog="glome-counter", description=__doc__.splitlines()[0])
     parser.add_argument(
         "mode",
         nargs="?",
-        choices=["durable"],
+        choices=[DURABLE],
         help="durable: answer an add only once seq-kv holds it, so that no answered add "
         "is lost when the node is killed (default: at once, written behind)",
     )
     parser.add_argument("--durable-acks", action="store_true", help="the same as durable")
     args = parser.parse_args(argv)
-    return build(ack_when_durable=args.durable_acks or args.mode == "durable").run()
+    return build(ack_when_durable=args.durable_acks or args.mode == DURABLE).run()

@@ -4,7 +4,7 @@ Fast mode (the default) answers every client request from local state, so
 no request waits on the network, and spends server messages only on one
 batched gossip stream between each pair of nodes.
 
-**Offsets.** Offsets may be sparse (spec 5.6), so node i of n allocates from
+**Offsets.** Offsets may be sparse (docs/maelstrom.md §7.6), so node i of n allocates from
 its own residue class: i, i + n, i + 2n, ... One counter serves all keys, so
 a node's *frontier* F (the next offset it will allocate) bounds every future
 send it acknowledges, whatever the key. A node never allocates below an
@@ -44,7 +44,6 @@ memory).
 from __future__ import annotations
 
 import os
-import sys
 import zlib
 from bisect import bisect_left, insort
 from typing import Any
@@ -452,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the mode (default fast, or GLOME_KAFKA_MODE); durable chooses kv, which is "
         "durable by design: every log is in lin-kv",
     )
-    words = parser.parse_args(sys.argv[1:] if argv is None else argv).words
+    words = parser.parse_args(argv).words
     durable = DURABLE in words
     modes = [word for word in words if word != DURABLE]
     if len(modes) > 1:

@@ -1,4 +1,5 @@
-"""Parsing node output lines, and what makes Maelstrom stop reading a node (docs/maelstrom.md §3.3)."""
+"""Parsing node output lines, and what makes Maelstrom stop reading a node
+(docs/maelstrom.md §3.3)."""
 
 from __future__ import annotations
 

@@ -88,17 +88,17 @@ def replay(module, script, latencies):
 
 @pytest.fixture(scope="module")
 def compiled():
-    return compiled_module("bench")
+    return compiled_module("router")
 
 
 @settings(max_examples=150, deadline=None)
 @given(script=actions, latencies=st.lists(st.integers(0, 20), min_size=1, max_size=5))
 def test_twins_agree(compiled, script, latencies):
-    assert replay(compiled, script, latencies) == replay(load_pure("bench"), script, latencies)
+    assert replay(compiled, script, latencies) == replay(load_pure("router"), script, latencies)
 
 
 def test_unknown_ids_are_refused(backend):
-    module = load_compiled("bench") if backend == "compiled" else load_pure("bench")
+    module = load_compiled("router") if backend == "compiled" else load_pure("router")
     router = module.Router(lambda *a: None, 0, None, None)
     router.add("n1", None, False, False)
     assert router.send("n1", "n9", {}, None) == -1

@@ -1,4 +1,4 @@
-"""Broadcast topologies (docs/maelstrom.md §7.3), against the worked examples in docs/maelstrom.md §7.3."""
+"""Broadcast topologies, against the worked examples in docs/maelstrom.md §7.3."""
 
 from glome.bench.workloads.broadcast import topology
 

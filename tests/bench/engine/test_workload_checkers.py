@@ -1,4 +1,5 @@
-"""The echo, unique-ids and counter checkers on hand-built histories (docs/maelstrom.md §7.1, §7.2, §7.5)."""
+"""The echo, unique-ids and counter checkers on hand-built histories
+(docs/maelstrom.md §7.1, §7.2, §7.5)."""
 
 from __future__ import annotations
 

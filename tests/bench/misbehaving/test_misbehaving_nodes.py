@@ -1,5 +1,6 @@
-"""``glome test`` against nodes that misbehave: each outcome is Maelstrom's (docs/maelstrom.md §3, §4.2,
-5.0, 7.4, 9), the run ends on time, and no node process outlives it.
+"""``glome test`` against nodes that misbehave: each outcome is Maelstrom's
+(docs/maelstrom.md §3, §4.2, §6, §9.5, §10), the run ends on time, and no node
+process outlives it.
 
 Each test runs the real command on ``nodes/misbehaving/node.py`` with one
 misbehaviour switched on; the docstrings say what Maelstrom does and why. A run

@@ -1,4 +1,5 @@
-"""compose, stats, availability, exceptions and net on hand-built histories (docs/maelstrom.md §9.1-9.2, §4.5)."""
+"""compose, stats, availability, exceptions and net on hand-built histories
+(docs/maelstrom.md §9.1-9.2, §4.5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Verdicts, exit codes, the store layout and the files in it (docs/maelstrom.md §9.5, §9.6), and EDN output."""
+"""Verdicts, exit codes, the store layout and the files in it
+(docs/maelstrom.md §9.5, §9.6), and EDN output."""
 
 from __future__ import annotations
 

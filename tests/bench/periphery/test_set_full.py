@@ -1,4 +1,5 @@
-"""set-full (docs/maelstrom.md §7.3): hand-built cases, and the fast tracker against a literal one."""
+"""set-full (docs/maelstrom.md §7.3): hand-built cases, and the fast tracker
+against a literal one."""
 
 from __future__ import annotations
 

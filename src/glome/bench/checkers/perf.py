@@ -1,4 +1,5 @@
-"""Jepsen's perf checker as Maelstrom composes it (docs/maelstrom.md §9.2, §4.4): three plots, always valid.
+"""Jepsen's perf checker as Maelstrom composes it (docs/maelstrom.md §9.2, §4.4):
+three plots, always valid.
 
 ``latency-raw.png`` puts every completed client op at its invocation time with
 its latency (log scale), coloured by outcome and marked by f;

@@ -1,4 +1,5 @@
-"""Jepsen's timeline checker (docs/maelstrom.md §9.2): ``timeline.html``, one bar per operation. Always valid.
+"""Jepsen's timeline checker (docs/maelstrom.md §9.2): ``timeline.html``, one bar per
+operation. Always valid.
 
 Each process has a column (the nemesis first, then workers by number); an op's
 bar runs down from the row of its invocation to the row of its completion, one

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glome._fast import load
 from glome.bench.checkers.compose import check_safe
@@ -26,7 +26,11 @@ from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
 from glome.bench.results import merge_valid, write_history, write_results
 
 ANALYZER = Keyword("wgl")
-_search = load("linear").search
+if TYPE_CHECKING:
+    from glome._fast import linear as _linear
+else:
+    _linear = load("linear")
+_search = _linear.search
 INDEPENDENT_DIR = "independent"
 SVG_FILE = "linear.svg"
 

@@ -23,7 +23,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from glome._fast._pure_linear import CAS, READ, WRITE
+from glome._fast._pure_linear import CAS, READ, WRITE, Step
 from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, INFO, OK, Op, pairs
 
@@ -71,7 +71,9 @@ class KeyProblem:
     info_kinds: list[int] = field(default_factory=list)  # equal kinds are interchangeable
     values: list[Any] = field(default_factory=lambda: [None])  # interned id -> value
 
-    def search_arguments(self) -> tuple:
+    def search_arguments(
+        self,
+    ) -> tuple[list[int], list[int], list[int], list[Step], list[int], list[int]]:
         """The problem as the search takes it: per call (code, arg a, arg b), the
         return steps as plain tuples, and the indeterminate calls with their kinds."""
         steps = [

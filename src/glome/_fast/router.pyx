@@ -1,10 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
 """The routing core of ``glome test``'s simulated network (compiled).
 
-The same API and behaviour as the pure twin ``_pure_bench``, whose docstring
+The same API and behaviour as the pure twin ``_pure_router``, whose docstring
 describes it; here the recipients and the router are C structs, the clock is
 read with clock_gettime (the clock behind ``time.monotonic_ns``), and the hot
 loops (routing node output lines, serving a queue) run without Python frames.
+The constants are the pure twin's, bound to C variables once at import.
 """
 
 import math
@@ -14,15 +15,17 @@ from heapq import heappop, heappush
 import orjson
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdio cimport snprintf
 from libc.string cimport memcpy
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-DEF LATENESS_BIN_NS = 10000
-DEF LATENESS_BINS = 100000
-DEF JOURNAL_BATCH_BYTES = 65536
-DEF MS = 1000000
+from glome._fast._pure_router import JOURNAL_BATCH_BYTES, LATENESS_BIN_NS, LATENESS_BINS, MS
+
+cdef long long _MS = MS
+cdef long long _LATENESS_BIN_NS = LATENESS_BIN_NS
+cdef Py_ssize_t _LATENESS_BINS = LATENESS_BINS
+cdef Py_ssize_t _JOURNAL_BATCH_BYTES = JOURNAL_BATCH_BYTES
 
 cdef object _loads = orjson.loads
 cdef object _dumps = orjson.dumps
@@ -40,7 +43,7 @@ cdef inline long long _release_time(long long deadline, long long taken):
     cdef long long left = deadline - taken
     if left <= 0:
         return taken
-    return taken + ((left + MS - 1) // MS - 1) * MS
+    return taken + ((left + _MS - 1) // _MS - 1) * _MS
 
 
 cdef class _Inbox:
@@ -90,7 +93,7 @@ cdef class Router:
     cdef public long long send_servers
     cdef public long long recv_clients
     cdef public long long recv_servers
-    cdef long long[LATENESS_BINS + 1] _lateness
+    cdef long long* _lateness  # LATENESS_BINS + 1 bins, the last for all later
     cdef public long long lateness_count
     cdef public long long lateness_max_ns
 
@@ -101,9 +104,10 @@ cdef class Router:
         self._constant_ns = constant_latency_ns
         self._draw_ms = draw_latency_ms
         self._journal_write = journal_write
-        self._journal_capacity = 2 * JOURNAL_BATCH_BYTES
+        self._journal_capacity = 2 * _JOURNAL_BATCH_BYTES
         self._journal = <char*>PyMem_Malloc(self._journal_capacity)
-        if self._journal is NULL:
+        self._lateness = <long long*>PyMem_Calloc(_LATENESS_BINS + 1, sizeof(long long))
+        if self._journal is NULL or self._lateness is NULL:
             raise MemoryError()
         self._journal_length = 0
         self._clock = clock
@@ -115,13 +119,12 @@ cdef class Router:
         self.send_servers = 0
         self.recv_clients = 0
         self.recv_servers = 0
-        for i in range(LATENESS_BINS + 1):
-            self._lateness[i] = 0
         self.lateness_count = 0
         self.lateness_max_ns = 0
 
     def __dealloc__(self):
         PyMem_Free(self._journal)
+        PyMem_Free(self._lateness)
 
     cdef int _journal_reserve(self, Py_ssize_t extra) except -1:
         cdef Py_ssize_t wanted = self._journal_length + extra
@@ -144,7 +147,7 @@ cdef class Router:
         self._journal_length += size
         memcpy(self._journal + self._journal_length, b"]\n", 2)
         self._journal_length += 2
-        if self._journal_length >= JOURNAL_BATCH_BYTES:
+        if self._journal_length >= _JOURNAL_BATCH_BYTES:
             self.flush_journal()
         return 0
 
@@ -153,7 +156,7 @@ cdef class Router:
         self._journal_length += snprintf(
             self._journal + self._journal_length, 62, b'[%lld,"recv",%lld]\n', now, message_id
         )
-        if self._journal_length >= JOURNAL_BATCH_BYTES:
+        if self._journal_length >= _JOURNAL_BATCH_BYTES:
             self.flush_journal()
         return 0
 
@@ -203,7 +206,7 @@ cdef class Router:
             if self._draw_ms is None:
                 deadline = now + self._constant_ns
             else:
-                deadline = now + <long long>self._draw_ms() * MS
+                deadline = now + <long long>self._draw_ms() * _MS
             self.send_servers += 1
         if self._journal_write is not None:
             if raw is None:
@@ -328,8 +331,8 @@ cdef class Router:
     cdef inline void _record(self, long long late_ns):
         if late_ns < 0:
             late_ns = 0
-        cdef long long index = late_ns // LATENESS_BIN_NS
-        self._lateness[index if index < LATENESS_BINS else LATENESS_BINS] += 1
+        cdef long long index = late_ns // _LATENESS_BIN_NS
+        self._lateness[index if index < _LATENESS_BINS else _LATENESS_BINS] += 1
         self.lateness_count += 1
         if late_ns > self.lateness_max_ns:
             self.lateness_max_ns = late_ns
@@ -348,10 +351,10 @@ cdef class Router:
         cdef long long target = max(1, math.ceil(q * self.lateness_count))
         cdef long long seen = 0
         cdef Py_ssize_t index
-        for index in range(LATENESS_BINS + 1):
+        for index in range(_LATENESS_BINS + 1):
             seen += self._lateness[index]
             if seen >= target:
-                if index == LATENESS_BINS:
+                if index == _LATENESS_BINS:
                     return self.lateness_max_ns
-                return min((index + 1) * LATENESS_BIN_NS, self.lateness_max_ns)
+                return min((index + 1) * _LATENESS_BIN_NS, self.lateness_max_ns)
         return self.lateness_max_ns

@@ -1,6 +1,6 @@
-"""The routing core of ``glome test``'s simulated network (pure twin of bench.pyx).
+"""The routing core of ``glome test``'s simulated network (pure twin of router.pyx).
 
-``glome.bench.net`` owns the network's semantics and explains them (spec 3.2
+``glome.bench.net`` owns the network's semantics and explains them (docs/maelstrom.md §4.2
 -3.5); this class is the part every message passes through, kept apart so it
 can be compiled: per-recipient queues ordered by deadline and served one
 message at a time, partition checks at dequeue, the counters, the journal

@@ -1,7 +1,12 @@
-"""The routing core of glome test's simulated network (bench.pyx and _pure_bench.py)."""
+"""The routing core of glome test's simulated network (router.pyx and _pure_router.py)."""
 
 from collections.abc import Callable
 from typing import Any
+
+MS: int
+LATENESS_BIN_NS: int
+LATENESS_BINS: int
+JOURNAL_BATCH_BYTES: int
 
 class Router:
     partitions: dict[str, set[str]]
