@@ -29,8 +29,8 @@ class ManualLoop:
     def call_at(self, when: int, callback) -> None:
         self.timers.append((when, callback))
 
-    def advance(self, ms: int) -> None:
-        self.clock.now += ms * MS
+    def advance(self, ms: float) -> None:
+        self.clock.now += round(ms * MS)  # ns are integers, as the loop's clock gives them
         due = sorted((t for t in self.timers if t[0] <= self.clock.now), key=lambda t: t[0])
         self.timers = [t for t in self.timers if t[0] > self.clock.now]
         for _, callback in due:
