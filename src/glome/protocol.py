@@ -1,10 +1,11 @@
 """Maelstrom's wire protocol, defined once for the node runtime and the bench.
 
-Error codes and their definiteness, and the closed response schemas that
-Maelstrom's clients validate node replies against (docs/maelstrom.md §2.4 and
-§6.1). A reply with a key outside its schema is *malformed*: Maelstrom records
-the operation as indeterminate, so both sides of glome take these tables as the
-single source of truth.
+Error codes and their definiteness, the envelope's keys, and the language of
+the closed response schemas that Maelstrom's clients validate node replies
+against, with the validator (docs/maelstrom.md §2.4 and §6.1). A reply with a
+key outside its schema is *malformed*: Maelstrom records the operation as
+indeterminate. Each bench workload declares its own schemas in this language
+(``RESPONSE_SCHEMAS`` in its module under glome.bench.workloads).
 """
 
 from __future__ import annotations
@@ -79,53 +80,6 @@ STR = "str"
 
 Spec = Any
 ResponseSchema = tuple[str, dict[str, Spec]]
-
-_TXN_RW_MICRO_OP = (
-    "either",
-    ("tuple", ("enum", "r"), ANY, ANY),
-    ("tuple", ("enum", "w"), ANY, ANY),
-)
-_TXN_APPEND_MICRO_OP = (
-    "either",
-    ("tuple", ("enum", "r"), ANY, ("list", ANY)),
-    ("tuple", ("enum", "append"), ANY, ANY),
-)
-
-# workload -> request type -> response schema
-RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
-    "echo": {"echo": ("echo_ok", {"echo": ANY})},
-    "unique-ids": {"generate": ("generate_ok", {"id": ANY})},
-    "broadcast": {
-        "topology": ("topology_ok", {}),
-        "broadcast": ("broadcast_ok", {}),
-        "read": ("read_ok", {"messages": ("list", ANY)}),
-    },
-    "g-set": {
-        "add": ("add_ok", {}),
-        "read": ("read_ok", {"value": ("list", ANY)}),
-    },
-    "g-counter": {
-        "add": ("add_ok", {}),
-        "read": ("read_ok", {"value": INT}),
-    },
-    "pn-counter": {
-        "add": ("add_ok", {}),
-        "read": ("read_ok", {"value": INT}),
-    },
-    "kafka": {
-        "send": ("send_ok", {"offset": INT}),
-        "poll": ("poll_ok", {"msgs": ("map", ("list", ("tuple", INT, ANY)))}),
-        "commit_offsets": ("commit_offsets_ok", {}),
-        "list_committed_offsets": ("list_committed_offsets_ok", {"offsets": ("map", INT)}),
-    },
-    "lin-kv": {
-        "read": ("read_ok", {"value": ANY}),
-        "write": ("write_ok", {}),
-        "cas": ("cas_ok", {}),
-    },
-    "txn-rw-register": {"txn": ("txn_ok", {"txn": ("list", _TXN_RW_MICRO_OP)})},
-    "txn-list-append": {"txn": ("txn_ok", {"txn": ("list", _TXN_APPEND_MICRO_OP)})},
-}
 
 #: a message's keys (docs/protocol.md): the bench refuses any other
 ENVELOPE_KEYS = frozenset({"src", "dest", "body"})

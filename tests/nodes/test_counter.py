@@ -27,6 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glome.bench.services import SeqKV, kv_apply
+from glome.bench.workloads import response_schemas
 from glome.challenge.catalog import BY_ID, command_line
 from glome.nodes.counter import (
     GOSSIP_INTERVAL,
@@ -35,10 +36,10 @@ from glome.nodes.counter import (
     exceeds,
     merge_into,
 )
-from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
+from glome.protocol import MALFORMED_REQUEST, response_violation
 
 COUNTER = str(Path(sys.executable).parent / "glome-counter")
-SCHEMAS = RESPONSE_SCHEMAS["g-counter"]
+SCHEMAS = response_schemas()["g-counter"]
 CHALLENGE = BY_ID["4"]
 #: time for every answered add to be written and reach every peer, with slack
 SETTLE = WRITE_BEHIND_INTERVAL + 2 * GOSSIP_INTERVAL + 0.5

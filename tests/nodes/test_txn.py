@@ -26,13 +26,14 @@ from hypothesis import strategies as st
 from glome.bench import runner
 from glome.bench.options import parse_test_args
 from glome.bench.results import load_history
+from glome.bench.workloads import response_schemas
 from glome.bench.workloads.txn import RwRegister
 from glome.challenge.catalog import BY_ID, command_line
 from glome.nodes.txn import RETRANSMIT, Store
-from glome.protocol import MALFORMED_REQUEST, RESPONSE_SCHEMAS, response_violation
+from glome.protocol import MALFORMED_REQUEST, response_violation
 
 BIN = Path(sys.executable).parent / "glome-txn"
-TXN_SCHEMA = RESPONSE_SCHEMAS["txn-rw-register"]["txn"]
+TXN_SCHEMA = response_schemas()["txn-rw-register"]["txn"]
 
 
 # --- the store in-process --------------------------------------------------------------------

@@ -6,10 +6,11 @@ import orjson
 import pytest
 
 from glome import protocol
-from glome.protocol import RESPONSE_SCHEMAS, response_violation
+from glome.bench.workloads import response_schemas
+from glome.protocol import response_violation
 
-ECHO_SCHEMA = RESPONSE_SCHEMAS["echo"]["echo"]
-GENERATE_SCHEMA = RESPONSE_SCHEMAS["unique-ids"]["generate"]
+ECHO_SCHEMA = response_schemas()["echo"]["echo"]
+GENERATE_SCHEMA = response_schemas()["unique-ids"]["generate"]
 
 
 def test_init_then_echo_replies_exactly(spawn):

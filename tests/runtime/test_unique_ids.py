@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from glome.protocol import RESPONSE_SCHEMAS, response_violation
+from glome.bench.workloads import response_schemas
+from glome.protocol import response_violation
 
-SCHEMA = RESPONSE_SCHEMAS["unique-ids"]["generate"]
+SCHEMA = response_schemas()["unique-ids"]["generate"]
 
 
 def generate_many(node, count: int) -> list[object]:

@@ -23,7 +23,8 @@ from typing import Any
 from glome.bench.history import FAIL, INFO, Op
 from glome.bench.loop import Future, Loop
 from glome.bench.net import Message, Network
-from glome.protocol import RESPONSE_SCHEMAS, ResponseSchema, error_code, response_violation
+from glome.bench.workloads import response_schemas
+from glome.protocol import ResponseSchema, error_code, response_violation
 
 DEFAULT_TIMEOUT_S = 5.0
 IDLE_BACKLOG_LIMIT = 100_000  # messages queued for clients, about 50 MB
@@ -92,7 +93,8 @@ class Client:
         net.register(client_id, self._receive, pull=True)
 
     def close(self) -> None:
-        """Leave the network: later messages to this id poison their sender (docs/maelstrom.md §10.2)."""
+        """Leave the network: later messages to this id poison their sender
+        (docs/maelstrom.md §10.2)."""
         self.net.unregister(self.id)
 
     def drop_backlog(self) -> None:
@@ -145,7 +147,7 @@ class Client:
     ) -> dict:
         """``call`` plus validation against the workload's closed response schema."""
         answer = await self.call(dest, body, timeout_s)
-        schema = RESPONSE_SCHEMAS[workload][body["type"]]
+        schema = response_schemas()[workload][body["type"]]
         why = response_violation(schema, answer)
         if why:
             raise MalformedResponse(dest, body, schema, answer, why)

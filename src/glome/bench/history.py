@@ -22,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glome.bench.options import TestOptions
 
 Op = dict[str, Any]
 
@@ -41,7 +44,7 @@ Validity = bool | str
 class CheckContext:
     """What a checker may know about the test besides its history."""
 
-    options: Any  # glome.bench.options.TestOptions
+    options: TestOptions | None  # None under glome check, which has no test
     store: Path | None = None  # the test's store directory, for side files (plots, elle/)
     net_stats: dict[str, dict[str, int]] | None = None  # {"all"|"clients"|"servers": counts}
     extra: dict[str, Any] = field(default_factory=dict)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from glome.bench.loop import Loop
+
+if TYPE_CHECKING:
+    from glome.bench.options import TestOptions
 
 REDRAW_NS = 250_000_000
 
@@ -45,7 +48,13 @@ class Progress:
     """Redraws one status line from a loop timer until stopped."""
 
     def __init__(
-        self, loop: Loop, console: TextIO, options: Any, history: Any, net: Any, scheduler: Any
+        self,
+        loop: Loop,
+        console: TextIO,
+        options: TestOptions,
+        history: Any,
+        net: Any,
+        scheduler: Any,
     ):
         self.loop = loop
         self.console = console
@@ -60,7 +69,13 @@ class Progress:
 
     @classmethod
     def start(
-        cls, loop: Loop, console: TextIO, options: Any, history: Any, net: Any, scheduler: Any
+        cls,
+        loop: Loop,
+        console: TextIO,
+        options: TestOptions,
+        history: Any,
+        net: Any,
+        scheduler: Any,
     ) -> Progress | None:
         """A running status line if a watcher is installed or ``console`` is a terminal."""
         is_terminal = hasattr(console, "isatty") and console.isatty()

@@ -48,6 +48,7 @@ from glome.bench.nemesis import (
     ProcessNemesis,
 )
 from glome.bench.net import JOURNAL_FILE, Journal, Latency, Network
+from glome.bench.options import TestOptions
 from glome.bench.process import NodeCrashed, NodeProcess
 from glome.bench.progress import Progress
 from glome.bench.services import start_services
@@ -145,7 +146,7 @@ class Outcome:
 
 
 def checker_for(
-    workload: Workload, options: Any
+    workload: Workload, options: TestOptions
 ) -> Callable[[list[Op], CheckContext], dict[str, Any]]:
     """Maelstrom's composed checker, plots (perf, timeline, messages.svg) included, and
     glome's ``nemesis`` key when the run killed or paused nodes."""
@@ -168,7 +169,7 @@ class Run:
 
     def __init__(
         self,
-        options: Any,
+        options: TestOptions,
         console: TextIO,
         store_root: Path = store_results.STORE_ROOT,
         guard: SignalGuard | None = None,
@@ -608,7 +609,7 @@ def analyze(
     history: list[Op],
     net_stats: dict[str, dict[str, int]],
     glome: dict[str, Any],
-    options: Any,
+    options: TestOptions,
 ) -> Outcome:
     """Run the checkers, write results.json/.edn, and pick the exit code."""
     ctx = CheckContext(options=options, store=store, net_stats=net_stats)
@@ -640,7 +641,7 @@ def resolve_bin(path: str) -> str:
 
 
 def run(
-    options: Any,
+    options: TestOptions,
     console: TextIO = sys.stdout,
     store_root: Path = store_results.STORE_ROOT,
     guard: SignalGuard | None = None,

@@ -1,4 +1,5 @@
-"""`glome test` options: Maelstrom's defaults, parsing and validation (docs/maelstrom.md §8), and glome's own."""
+"""`glome test` options: Maelstrom's defaults, parsing and validation
+(docs/maelstrom.md §8), and glome's own."""
 
 from __future__ import annotations
 

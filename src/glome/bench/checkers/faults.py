@@ -45,6 +45,7 @@ def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
             )
         results[fault] = counts
     end = history[-1]["time"] if history else 0
+    assert ctx.options is not None  # only glome test, which has options, checks faults
     results["all-down-s"] = round(all_down_ns(completions, ctx.options.nodes, end) / 1e9, 3)
     return results
 

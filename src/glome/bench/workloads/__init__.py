@@ -2,34 +2,73 @@
 
 As in Maelstrom's workload namespaces, one module holds a workload's client
 (how an op becomes RPCs and how the reply becomes a completion), its op
-stream, its final-phase ops and its checker.
+stream, its final-phase ops and its checker, and declares its names, its
+reply schemas and the workload-specific options it reads. ``REGISTRY`` lists
+those modules, one line each, and is the only table to edit for a new
+workload: the names ``-w`` accepts, the name -> module lookup of ``create``
+and the schemas the client validates replies against are all built from it.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import time
 from collections.abc import Callable
 from importlib import import_module
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from glome.bench.client import Client
-from glome.bench.history import CheckContext, Op
+if TYPE_CHECKING:
+    from glome.bench.client import Client
+    from glome.bench.history import CheckContext, Op
+    from glome.bench.options import TestOptions
+    from glome.protocol import ResponseSchema
 
-#: workload name -> module implementing it (Maelstrom's ten workloads, docs/maelstrom.md §7)
-MODULES: dict[str, str] = {
-    "echo": "glome.bench.workloads.echo",
-    "unique-ids": "glome.bench.workloads.unique_ids",
-    "broadcast": "glome.bench.workloads.broadcast",
-    "g-set": "glome.bench.workloads.g_set",
-    "g-counter": "glome.bench.workloads.counter",
-    "pn-counter": "glome.bench.workloads.counter",
-    "lin-kv": "glome.bench.workloads.lin_kv",
-    "kafka": "glome.bench.workloads.kafka",
-    "txn-rw-register": "glome.bench.workloads.txn",
-    "txn-list-append": "glome.bench.workloads.txn",
-}
+#: Every workload module, one line each. A module declares the workloads it runs
+#: as ``RESPONSE_SCHEMAS``: workload name (``-w NAME``) -> request type -> the
+#: closed reply schema (glome.protocol) Maelstrom's client validates; it may
+#: declare ``OPTIONS``, the TestOptions fields of workload-specific options it
+#: reads (their specs are in glome.bench.options, whose order --help keeps); and
+#: it builds a workload with ``create(name, options, rng)``. The modules, and
+#: their checkers, are imported by the first call below, so that importing this
+#: package (or glome.bench.options) stays cheap.
+REGISTRY: tuple[str, ...] = (
+    "glome.bench.workloads.echo",
+    "glome.bench.workloads.unique_ids",
+    "glome.bench.workloads.broadcast",
+    "glome.bench.workloads.g_set",
+    "glome.bench.workloads.counter",
+    "glome.bench.workloads.kafka",
+    "glome.bench.workloads.lin_kv",
+    "glome.bench.workloads.txn",
+)
+
+
+@functools.cache
+def _modules() -> dict[str, ModuleType]:
+    """Workload name -> the module that runs it (importing every registered one)."""
+    table: dict[str, ModuleType] = {}
+    for module_name in REGISTRY:
+        module = import_module(module_name)
+        for name in module.RESPONSE_SCHEMAS:
+            if name in table:
+                raise RuntimeError(f"workload {name!r} is declared twice in the registry")
+            table[name] = module
+    return table
+
+
+@functools.cache
+def names() -> tuple[str, ...]:
+    """Every workload name, sorted: what ``-w`` accepts."""
+    return tuple(sorted(_modules()))
+
+
+@functools.cache
+def response_schemas() -> dict[str, dict[str, ResponseSchema]]:
+    """Workload name -> request type -> the closed schema its reply must match."""
+    return {name: module.RESPONSE_SCHEMAS[name] for name, module in _modules().items()}
 
 
 class UnsupportedWorkload(Exception):
@@ -45,7 +84,7 @@ class Workload:
     #: whether a worker keeps its client after an indeterminate op (docs/maelstrom.md §6.4)
     reusable_client = False
 
-    def __init__(self, options: Any, rng: random.Random) -> None:
+    def __init__(self, options: TestOptions, rng: random.Random) -> None:
         self.options = options
         self.rng = rng
         #: the test's clock in ns; the runner sets its loop's (virtual under --sim)
@@ -104,7 +143,7 @@ class AddsAndReads(Workload):
     #: whether final reads carry ``final?`` (broadcast's do, g-set's do not)
     final_flagged = False
 
-    def __init__(self, options: Any, rng: random.Random) -> None:
+    def __init__(self, options: TestOptions, rng: random.Random) -> None:
         super().__init__(options, rng)
         self._values = itertools.count()
 
@@ -128,12 +167,12 @@ def mix(rng: random.Random, choices: list[Callable[[], Op]]) -> Op:
     return rng.choice(choices)()
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
-    module_name = MODULES.get(name)
-    if module_name is None:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
+    module = _modules().get(name)
+    if module is None:
         raise UnsupportedWorkload(
             f"workload {name!r} is not available in this version of glome test "
-            f"(available: {', '.join(sorted(MODULES))})"
+            f"(available: {', '.join(names())})"
         )
-    factory: Callable[[str, Any, random.Random], Workload] = import_module(module_name).create
+    factory: Callable[[str, TestOptions, random.Random], Workload] = module.create
     return factory(name, options, rng)

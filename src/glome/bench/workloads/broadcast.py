@@ -15,9 +15,22 @@ from glome.bench.checkers import set_full
 from glome.bench.client import Client, with_errors
 from glome.bench.history import OK, CheckContext, Op
 from glome.bench.loop import gather, spawn
+from glome.bench.options import TestOptions
 from glome.bench.workloads import AddsAndReads, Workload
+from glome.protocol import ANY, ResponseSchema
 
 NAME = "broadcast"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {
+        "topology": ("topology_ok", {}),
+        "broadcast": ("broadcast_ok", {}),
+        "read": ("read_ok", {"messages": ("list", ANY)}),
+    },
+}
+#: the workload-specific options it reads
+OPTIONS = ("topology",)
+
 Topology = dict[str, list[str]]
 
 
@@ -116,5 +129,5 @@ class Broadcast(AddsAndReads):
         return set_full.check(history, ctx, add_f="broadcast")
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return Broadcast(options, rng)

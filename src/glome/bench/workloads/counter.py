@@ -13,7 +13,16 @@ from typing import Any
 
 from glome.bench.client import Client
 from glome.bench.history import FAIL, INFO, OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.workloads import Workload, mix
+from glome.protocol import INT, ResponseSchema
+
+_SCHEMAS: dict[str, ResponseSchema] = {"add": ("add_ok", {}), "read": ("read_ok", {"value": INT})}
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    "g-counter": _SCHEMAS,
+    "pn-counter": _SCHEMAS,
+}
 
 Interval = tuple[int, int]
 
@@ -21,7 +30,7 @@ Interval = tuple[int, int]
 class Counter(Workload):
     final_phase = True
 
-    def __init__(self, name: str, options: Any, rng: random.Random) -> None:
+    def __init__(self, name: str, options: TestOptions, rng: random.Random) -> None:
         super().__init__(options, rng)
         self.name = name
         self.grow_only = name == "g-counter"
@@ -95,5 +104,5 @@ def _within(value: Any, acceptable: list[Interval]) -> bool:
     return isinstance(value, int) and any(low <= value <= high for low, high in acceptable)
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return Counter(name, options, rng)

@@ -11,9 +11,15 @@ from typing import Any
 
 from glome.bench.client import Client, with_errors
 from glome.bench.history import OK, CheckContext, Op, pairs
+from glome.bench.options import TestOptions
 from glome.bench.workloads import Workload
+from glome.protocol import ANY, ResponseSchema
 
 NAME = "echo"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {"echo": ("echo_ok", {"echo": ANY})},
+}
 
 
 class Echo(Workload):
@@ -52,5 +58,5 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return Echo(options, rng)

@@ -11,9 +11,15 @@ from typing import Any
 from glome.bench.checkers import set_full
 from glome.bench.client import Client
 from glome.bench.history import OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.workloads import AddsAndReads, Workload
+from glome.protocol import ANY, ResponseSchema
 
 NAME = "g-set"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {"add": ("add_ok", {}), "read": ("read_ok", {"value": ("list", ANY)})},
+}
 
 
 class GSet(AddsAndReads):
@@ -31,5 +37,5 @@ class GSet(AddsAndReads):
         return set_full.check(history, ctx, add_f="add")
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return GSet(options, rng)

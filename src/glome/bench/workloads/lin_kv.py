@@ -24,10 +24,16 @@ from typing import Any
 from glome.bench.checkers import linear
 from glome.bench.client import Client, with_errors
 from glome.bench.history import INFO, OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.runner import TestAborted
 from glome.bench.workloads import Workload, mix
+from glome.protocol import ANY, ResponseSchema
 
 NAME = "lin-kv"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {"read": ("read_ok", {"value": ANY}), "write": ("write_ok", {}), "cas": ("cas_ok", {})},
+}
 #: write values and cas arguments are drawn from 0..VALUES-1
 VALUES = 5
 #: a key is abandoned once more process ids than this have worked on it
@@ -65,7 +71,7 @@ class LinKV(Workload):
     name = NAME
     reusable_client = True
 
-    def __init__(self, options: Any, rng: random.Random) -> None:
+    def __init__(self, options: TestOptions, rng: random.Random) -> None:
         super().__init__(options, rng)
         self.node_count = len(options.nodes)
         self.concurrency = options.concurrency
@@ -145,5 +151,5 @@ class LinKV(Workload):
         return linear.check(history, ctx)
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return LinKV(options, rng)

@@ -20,7 +20,9 @@ from typing import Any
 from glome.bench.checkers.elle import list_append, rw_register
 from glome.bench.client import Client, with_errors
 from glome.bench.history import OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.workloads import Workload
+from glome.protocol import ANY, ResponseSchema
 
 READ = "r"
 DEFAULT_KEY_COUNT = 10
@@ -78,7 +80,7 @@ class Txn(Workload):
     reusable_client = True
     write_f = "w"
 
-    def __init__(self, options: Any, rng: random.Random) -> None:
+    def __init__(self, options: TestOptions, rng: random.Random) -> None:
         super().__init__(options, rng)
         key_count = getattr(options, "key_count", None) or DEFAULT_KEY_COUNT
         self.txns = WrTxns(
@@ -113,6 +115,24 @@ class ListAppend(Txn):
 
 WORKLOADS: dict[str, type[Txn]] = {RwRegister.name: RwRegister, ListAppend.name: ListAppend}
 
+_RW_MICRO_OP = (
+    "either",
+    ("tuple", ("enum", READ), ANY, ANY),
+    ("tuple", ("enum", RwRegister.write_f), ANY, ANY),
+)
+_APPEND_MICRO_OP = (
+    "either",
+    ("tuple", ("enum", READ), ANY, ("list", ANY)),
+    ("tuple", ("enum", ListAppend.write_f), ANY, ANY),
+)
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    RwRegister.name: {"txn": ("txn_ok", {"txn": ("list", _RW_MICRO_OP)})},
+    ListAppend.name: {"txn": ("txn_ok", {"txn": ("list", _APPEND_MICRO_OP)})},
+}
+#: the workload-specific options it reads (its checkers read consistency_models)
+OPTIONS = ("key_count", "max_txn_length", "max_writes_per_key", "consistency_models")
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return WORKLOADS[name](options, rng)

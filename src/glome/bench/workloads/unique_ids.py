@@ -11,9 +11,15 @@ import orjson
 from glome.bench.checkers.set_full import element_key
 from glome.bench.client import Client, with_errors
 from glome.bench.history import INVOKE, OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.workloads import Workload
+from glome.protocol import ANY, ResponseSchema
 
 NAME = "unique-ids"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {"generate": ("generate_ok", {"id": ANY})},
+}
 DUPLICATES_SHOWN = 48
 
 
@@ -66,5 +72,5 @@ def _show(value: Any) -> Any:
     return value
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return UniqueIds(options, rng)

@@ -1,4 +1,5 @@
-"""The kafka op stream (docs/maelstrom.md §7.6): sends and polls over rotating keys, assigns, crashes.
+"""The kafka op stream (docs/maelstrom.md §7.6): sends and polls over rotating keys,
+assigns, crashes.
 
 Main phase, as Jepsen's kafka generator over Elle's list-append transactions:
 single-op "transactions" over ``key_count`` active keys picked with the

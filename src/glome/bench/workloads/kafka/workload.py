@@ -20,10 +20,23 @@ from glome.bench.checkers.kafka.checker import check
 from glome.bench.checkers.kafka.transactions import ASSIGN, POLL, SEEK_TO_BEGINNING, SEND
 from glome.bench.client import Client, with_errors
 from glome.bench.history import INFO, OK, CheckContext, Op
+from glome.bench.options import TestOptions
 from glome.bench.workloads import Workload
 from glome.bench.workloads.kafka.generator import CRASH, KafkaStream
+from glome.protocol import ANY, INT, ResponseSchema
 
 NAME = "kafka"
+#: workload name -> request type -> the reply Maelstrom's client accepts
+RESPONSE_SCHEMAS: dict[str, dict[str, ResponseSchema]] = {
+    NAME: {
+        "send": ("send_ok", {"offset": INT}),
+        "poll": ("poll_ok", {"msgs": ("map", ("list", ("tuple", INT, ANY)))}),
+        "commit_offsets": ("commit_offsets_ok", {}),
+        "list_committed_offsets": ("list_committed_offsets_ok", {"offsets": ("map", INT)}),
+    },
+}
+#: the workload-specific options it reads
+OPTIONS = ("key_count", "max_writes_per_key")
 IDEMPOTENT = (ASSIGN,)
 FINAL_PHASE_TIMEOUT_S = 10.0
 
@@ -34,7 +47,7 @@ class Kafka(Workload):
     reusable_client = False
     final_phase_timeout_s: float | None = FINAL_PHASE_TIMEOUT_S
 
-    def __init__(self, options: Any, rng: random.Random) -> None:
+    def __init__(self, options: TestOptions, rng: random.Random) -> None:
         super().__init__(options, rng)
         self.stream = KafkaStream(
             rng,
@@ -105,5 +118,5 @@ class Kafka(Workload):
         return check(history, ctx)
 
 
-def create(name: str, options: Any, rng: random.Random) -> Workload:
+def create(name: str, options: TestOptions, rng: random.Random) -> Workload:
     return Kafka(options, rng)
