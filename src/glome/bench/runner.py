@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from glome import _fast, simulation
 from glome.bench import results as store_results
+from glome.bench.aborted import TestAborted
 from glome.bench.checkers import availability, compose, exceptions, faults, perf, stats, timeline
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
@@ -122,12 +123,6 @@ class SignalGuard:
         finally:
             self._depth -= 1
         self._raise_unless_deferred()
-
-
-class TestAborted(Exception):
-    """The run cannot reach analysis (init failed, a node crashed, setup failed): exit 255."""
-
-    __test__ = False  # not a pytest test class, despite the name
 
 
 def seeded(seed: int, concern: str) -> random.Random:

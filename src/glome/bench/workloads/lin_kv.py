@@ -21,11 +21,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from glome.bench.aborted import TestAborted
 from glome.bench.checkers import linear
 from glome.bench.client import Client, with_errors
 from glome.bench.history import INFO, OK, CheckContext, Op
 from glome.bench.options import TestOptions
-from glome.bench.runner import TestAborted
 from glome.bench.workloads import Workload, mix
 from glome.protocol import ANY, ResponseSchema
 
