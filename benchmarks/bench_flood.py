@@ -1,6 +1,6 @@
 """Delivery lateness and run time of ``glome test`` under the heaviest published load.
 
-25 flooding broadcast nodes (tests/bench/nodes/flood_broadcast.py) with
+25 flooding broadcast nodes (tests/fixture_nodes/flood_broadcast.py) with
 ``--topology total --latency 100 --rate 100``: about 29k server messages a
 second in Maelstrom's run (290.6 msgs/op). Prints how late deliveries were
 against when they were due (p50, p99, max), the msgs-per-op next to
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-FLOOD = Path(__file__).resolve().parent.parent / "tests" / "bench" / "nodes" / "flood_broadcast.py"
+FLOOD = Path(__file__).resolve().parent.parent / "tests" / "fixture_nodes" / "flood_broadcast.py"
 MAELSTROM_MSGS_PER_OP = 290.5638
 RECOVERY_S = 10
 

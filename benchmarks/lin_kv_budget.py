@@ -3,7 +3,7 @@ from the checker's budget (glome.bench.checkers.linear.Budget).
 
 Each seed runs ``glome test -w lin-kv`` on the virtual clock with the challenge's
 shape -- 5 nodes, ``--concurrency 2n``, ``--rate 100``, 60 s, ``--nemesis
-partition`` -- against ``tests/lin_kv_workload/nodes/leader_kv.py``, a correct store whose
+partition`` -- against ``tests/fixture_nodes/leader_kv.py``, a correct store whose
 requests end indeterminate whenever a partition cuts off its leader. The script
 then checks each stored history again, timing every key, and prints one line per
 run: keys, indeterminate ops, the largest key's configurations and seconds, and
@@ -27,9 +27,7 @@ from glome.bench.checkers.linear.checker import check_key
 from glome.bench.checkers.linear.prepare import split_by_key
 from glome.bench.results import load_history
 
-NODE = (
-    Path(__file__).resolve().parent.parent / "tests" / "lin_kv_workload" / "nodes" / "leader_kv.py"
-)
+NODE = Path(__file__).resolve().parent.parent / "tests" / "fixture_nodes" / "leader_kv.py"
 SHAPE = ("--node-count", "5", "--concurrency", "2n", "--rate", "100", "--time-limit", "60")
 
 

@@ -1,7 +1,7 @@
 """The bench's reading of node output, under arbitrary bytes and JSON.
 
-Extends tests/bench/engine/test_process_parsing.py (hand-picked lines) and
-tests/bench/engine/test_router.py (routing of well-formed lines): ``parse_line``
+Extends tests/bench/test_process_parsing.py (hand-picked lines) and
+tests/_fast/test_router.py (routing of well-formed lines): ``parse_line``
 refuses with NodeOutputError and nothing else, agrees with orjson on every closed
 envelope, and the router's bulk line path, compiled and pure, routes exactly the
 lines ``parse_line`` reads the same way.

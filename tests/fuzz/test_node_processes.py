@@ -1,6 +1,6 @@
 """glome's own node binaries, after init, under hostile lines on their stdin.
 
-Extends tests/runtime/test_hostile_input.py (one fixed mix, glome-echo) to every
+Extends tests/node/test_hostile_input.py (one fixed mix, glome-echo) to every
 challenge node and to bodies aimed at each node's own message types: whatever
 arrives, the node keeps printing only envelopes the bench accepts, still answers
 a probe after each batch (written in arbitrary pieces), evaluates nothing it is

@@ -1,6 +1,6 @@
 """The node runtime, in process, under arbitrary bytes and JSON split at arbitrary reads.
 
-Extends tests/runtime/test_core_agreement.py (core against core, callbacks only) to the
+Extends tests/node/test_core_agreement.py (core against core, callbacks only) to the
 whole runtime on each backend: the slow path, init, the RPC table, error replies and
 the log lines built for all of them.
 """

@@ -19,9 +19,9 @@ import pytest
 
 from glome.challenge.catalog import BY_ID, command_line
 from glome.challenge.plan import with_time_limit
+from support.fixture_nodes import fixture_node
 
-NODES = Path(__file__).parent / "nodes"
-WORKLOADS_NODE = str(NODES / "workloads.py")
+WORKLOADS_NODE = fixture_node("memory_workloads.py")
 TIME_LIMIT = 4
 COMPARED_FILES = ("history.jsonl", "history.txt", "history.edn", "net-journal.jsonl")
 

@@ -1,20 +1,20 @@
 """A node on glome's runtime in lock-step, driven through its stdin/stdout as --sim drives it.
 
-Each test starts the probe node (``nodes/probe.py``) with the protocol's environment,
-hands it steps and reads back what it sent and its report, on both backends.
+Each test starts the probe node (``tests/fixture_nodes/sim_probe.py``) with the
+protocol's environment, hands it steps and reads back what it sent and its report, on both backends.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from glome import simulation
+from support.fixture_nodes import fixture_node
 from support.lockstep import LockstepNode
 
-PROBE = Path(__file__).parent / "nodes" / "probe.py"
+PROBE = fixture_node("sim_probe.py")
 PERIOD_NS = 250_000_000  # the probe's timer
 
 

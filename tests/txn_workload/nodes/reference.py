@@ -1,7 +1,0 @@
-#!/usr/bin/env python3
-"""A correct single-node store: each transaction runs alone (strict serializable)."""
-
-from store import Data, execute, serve
-
-data: Data = {}
-serve(lambda txn: execute(data, txn))
