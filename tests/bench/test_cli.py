@@ -31,6 +31,17 @@ def results(cwd: Path) -> dict:
     return json.loads((cwd / "store" / "latest" / "results.json").read_text())
 
 
+def test_no_plots_keeps_the_verdict_and_skips_the_drawings(tmp_path):
+    """--no-plots (what sweeps use) writes history and results but no perf PNGs,
+    timeline.html or messages.svg; the verdict is the same."""
+    run = echo_test(tmp_path, "--time-limit", "1", "--seed", "42", "--no-plots")
+    assert run.returncode == 0, run.stderr
+    store = tmp_path / "store" / "latest"
+    assert (store / "history.jsonl").exists() and results(tmp_path)["valid?"] is True
+    drawn = ["latency-raw.png", "latency-quantiles.png", "timeline.html", "messages.svg"]
+    assert [name for name in drawn if (store / name).exists()] == []
+
+
 def test_echo_passes_and_stores_everything(tmp_path):
     run = echo_test(tmp_path, "--time-limit", "2", "--seed", "42")
     assert run.returncode == 0, run.stderr

@@ -47,6 +47,8 @@ class CheckContext:
     options: TestOptions | None  # None under glome check, which has no test
     store: Path | None = None  # the test's store directory, for side files (plots, elle/)
     net_stats: dict[str, dict[str, int]] | None = None  # {"all"|"clients"|"servers": counts}
+    #: whether to draw the plots into the store (perf PNGs, timeline.html, messages.svg)
+    plots: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -308,6 +308,13 @@ TEST_SPECS: tuple[Spec, ...] = (
         help="run on a virtual clock: fast, and the same seed gives the same history",
     ),
     Spec(
+        "no_plots",
+        "--no-plots",
+        default=False,
+        help="skip the perf plots, timeline.html and messages.svg (sweeps run lean and "
+        "redo a failing seed in full)",
+    ),
+    Spec(
         "sim_step_timeout",
         "--sim-step-timeout",
         None,
@@ -384,6 +391,7 @@ class TestOptions:
     seed: int = 0  # parse_test_args draws one at random when --seed is not given
     seed_given: bool = False
     sim: bool = TEST_DEFAULTS["sim"]
+    no_plots: bool = TEST_DEFAULTS["no_plots"]
     sim_step_timeout: float = TEST_DEFAULTS["sim_step_timeout"]
     help: bool = TEST_DEFAULTS["help"]
     argv: list[str] = field(default_factory=list)

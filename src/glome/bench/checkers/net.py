@@ -29,7 +29,7 @@ def client_invocations(history: list[Op]) -> int:
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     if ctx.net_stats is None:
         raise ValueError("no network statistics were recorded for this test")
-    if ctx.store is not None and (ctx.store / JOURNAL_FILE).exists():
+    if ctx.store is not None and ctx.plots and (ctx.store / JOURNAL_FILE).exists():
         lamport.write_svg(ctx.store / JOURNAL_FILE, ctx.store / "messages.svg")
     result: dict[str, Any] = {name: dict(ctx.net_stats[name]) for name in CATEGORIES}
     op_count = client_invocations(history)

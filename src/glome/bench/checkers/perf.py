@@ -386,7 +386,7 @@ def draw_rate(
 
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
     """Draw the three plots into the store (when there is one); always valid."""
-    if ctx.store is not None:
+    if ctx.store is not None and ctx.plots:
         name = str(getattr(ctx.options, "workload", "") or "")
         faults = bands(history)
         points = latency_points(history)

@@ -196,6 +196,6 @@ def write(history: list[Op], path: Path, name: str) -> None:
 
 
 def check(history: list[Op], ctx: CheckContext) -> dict[str, Any]:
-    if ctx.store is not None:
+    if ctx.store is not None and ctx.plots:
         write(history, ctx.store / "timeline.html", str(getattr(ctx.options, "workload", "") or ""))
     return {"valid?": True}
