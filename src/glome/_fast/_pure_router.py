@@ -64,7 +64,7 @@ class _Inbox:
         self.deliver = deliver
         self.batching = batching
         self.client = node_id[:1] == "c"
-        self.heap: list = []
+        self.heap: list[Any] = []
         self.holding = False
         self.held_due = 0
         self.held_message: Any = None
@@ -215,7 +215,7 @@ class Router:
         if self._after_release is not None:
             self._after_release()
 
-    def _deliver(self, inbox: _Inbox, message: tuple, due: int, now: int) -> None:
+    def _deliver(self, inbox: _Inbox, message: tuple[Any, ...], due: int, now: int) -> None:
         if inbox.client or message[1][:1] == "c":
             self.recv_clients += 1
         else:

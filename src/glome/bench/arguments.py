@@ -208,7 +208,7 @@ def usage(specs: Sequence[Spec]) -> str:
 # ------------------------------------------------------------------ tokenizer
 
 
-def _tokenize(argv: list[str], specs: Sequence[Spec]) -> tuple[list[tuple], list[str]]:
+def _tokenize(argv: list[str], specs: Sequence[Spec]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """tools.cli's tokenize-args: (option, argument-or-None) pairs and positional args."""
     needs_argument = {name for spec in specs if spec.argument for name in (spec.long, spec.short)}
     tokens: list[tuple[str, str | None]] = []

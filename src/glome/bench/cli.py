@@ -18,8 +18,9 @@ from typing import TextIO
 
 from glome.bench import options as cli_options
 from glome.bench import results
+from glome.bench.aborted import TestAborted
 from glome.bench.process import NodeCrashed
-from glome.bench.runner import Interrupted, Outcome, SignalGuard, TestAborted, analyze, run
+from glome.bench.runner import Interrupted, Outcome, SignalGuard, analyze, run
 from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload, create
 from glome.exit_codes import ABORTED, BAD_ARGUMENTS

@@ -114,7 +114,7 @@ class Client:
 
     async def call(
         self, dest: str, body: dict[str, Any], timeout_s: float = DEFAULT_TIMEOUT_S
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Send ``body`` with a fresh msg_id; the reply body, or ClientError."""
         msg_id = next(self._msg_ids)
         request = {**body, "msg_id": msg_id}
@@ -144,7 +144,7 @@ class Client:
         dest: str,
         body: dict[str, Any],
         timeout_s: float = DEFAULT_TIMEOUT_S,
-    ) -> dict:
+    ) -> dict[str, Any]:
         """``call`` plus validation against the workload's closed response schema."""
         answer = await self.call(dest, body, timeout_s)
         schema = response_schemas()[workload][body["type"]]

@@ -57,7 +57,7 @@ class Text(str):
     __slots__ = ()
 
 
-class Seq(list):
+class Seq(list[Any]):
     """A list that Clojure holds as a seq (printed with parentheses)."""
 
     __slots__ = ()
@@ -183,7 +183,7 @@ def _is_collection(value: Any) -> bool:
     return isinstance(value, (dict, list, tuple, set, frozenset)) and len(value) > 0
 
 
-def _pretty_map(value: dict, column: int, trailing: int, keyword_keys: bool) -> str:
+def _pretty_map(value: dict[Any, Any], column: int, trailing: int, keyword_keys: bool) -> str:
     indent = column + 1
     lines = []
     last = len(value) - 1

@@ -173,7 +173,7 @@ class PartitionNemesis:
     async def apply(self, f: str, value: Any) -> Any:
         return self.start(value) if f == START else self.stop()
 
-    def start(self, spec: str) -> list:
+    def start(self, spec: str) -> list[Any]:
         grudge = grudge_for(spec, self.nodes, self.rng)
         self.net.drop(grudge)
         self.active = spec

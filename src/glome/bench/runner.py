@@ -607,7 +607,9 @@ def analyze(
     options: TestOptions,
 ) -> Outcome:
     """Run the checkers, write results.json/.edn, and pick the exit code."""
-    ctx = CheckContext(options=options, store=store, net_stats=net_stats, plots=not options.no_plots)
+    ctx = CheckContext(
+        options=options, store=store, net_stats=net_stats, plots=not options.no_plots
+    )
     started = time.monotonic()
     results = checker_for(workload, options)(history, ctx)
     valid = results.pop("valid?")

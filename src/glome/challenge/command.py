@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from glome.bench.aborted import TestAborted
 from glome.bench.results import STORE_ROOT
-from glome.bench.runner import Interrupted, SignalGuard, TestAborted, resolve_bin
+from glome.bench.runner import Interrupted, SignalGuard, resolve_bin
 from glome.challenge import judging
 from glome.challenge.display import Display, display_for
 from glome.challenge.engines import Engine, GlomeEngine, run_in_worker

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from glome.bench import progress, runner
+from glome.bench.aborted import TestAborted
 from glome.bench.options import OptionsError, parse_test_args
 from glome.bench.process import NodeCrashed
 from glome.bench.simulation import SimulationError, SimulationRefused
@@ -73,7 +74,7 @@ class GlomeEngine:
                 outcome = run.execute()
         except (
             OptionsError,
-            runner.TestAborted,
+            TestAborted,
             NodeCrashed,
             SimulationError,
             SimulationRefused,

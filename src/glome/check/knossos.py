@@ -215,7 +215,9 @@ class MultiRegister:
     def initial(self, values: dict[Any, Any]) -> frozenset[tuple[Hashable, Hashable]]:
         return frozenset((self._id(k), self._id(v)) for k, v in values.items())
 
-    def step(self, state: frozenset, f: Any, value: Any) -> frozenset | search.Inconsistent:
+    def step(
+        self, state: frozenset[Any], f: Any, value: Any
+    ) -> frozenset[Any] | search.Inconsistent:
         if f != "txn":
             raise ModelError(f"multi-register ops are :txn, not {edn.dumps(f)}")
         if not isinstance(value, list):
@@ -237,7 +239,7 @@ class MultiRegister:
                 raise ModelError(f"micro-ops are :read or :write, not {edn.dumps(action)}")
         return frozenset(registers.items())
 
-    def render(self, state: frozenset) -> dict[Any, Any]:
+    def render(self, state: frozenset[Any]) -> dict[Any, Any]:
         shown = {}
         for key_id, value_id in sorted(state, key=lambda item: json.dumps(item, default=repr)):
             key = self.originals[key_id]

@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from glome.bench.aborted import TestAborted
 from glome.bench.checkers.perf import bands
 from glome.bench.history import Op
 from glome.bench.options import OptionsError, TestOptions, parse_test_args
 from glome.bench.process import NodeCrashed
 from glome.bench.results import load_history
-from glome.bench.runner import TestAborted, run
+from glome.bench.runner import run
 from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload
 from glome.exit_codes import ABORTED

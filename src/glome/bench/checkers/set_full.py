@@ -79,7 +79,12 @@ class _Read:
     __slots__ = ("completed_at", "invocation", "invoked_at", "listed", "lists_misses")
 
     def __init__(
-        self, invocation: Op, invoked_at: int, completed_at: int, listed: tuple, lists_misses: bool
+        self,
+        invocation: Op,
+        invoked_at: int,
+        completed_at: int,
+        listed: tuple[Any, ...],
+        lists_misses: bool,
     ) -> None:
         self.invocation = invocation
         self.invoked_at = invoked_at
@@ -221,7 +226,7 @@ def _newer(first: _Read | None, second: _Read | None) -> _Read | None:
     return first if first.invoked_at > second.invoked_at else second
 
 
-def _outcome(element: _Element, last_present: Op | None, last_absent: Op | None) -> dict:
+def _outcome(element: _Element, last_present: Op | None, last_absent: Op | None) -> dict[str, Any]:
     """Element results as Jepsen's set-full-element-results computes them."""
     known = element.known
     present_index = last_present["index"] if last_present else -1
@@ -271,7 +276,7 @@ def checker(add_f: str) -> Checker:
     return functools.partial(check, add_f=add_f)
 
 
-def check(history: list[Op], ctx: CheckContext | None = None, add_f: str = "add") -> dict:
+def check(history: list[Op], ctx: CheckContext | None = None, add_f: str = "add") -> dict[str, Any]:
     """set-full over ``history``; ``add_f`` names the add op ("add" or "broadcast")."""
     return summarize(element_results(history, add_f))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from typing import Any
 
 from glome.bench.checkers import set_full
@@ -84,7 +85,7 @@ def tree(nodes: list[str], branching: int) -> Topology:
     return topology
 
 
-TOPOLOGIES = {
+TOPOLOGIES: dict[str, Callable[[list[str]], Topology]] = {
     "grid": grid,
     "line": line,
     "total": total,

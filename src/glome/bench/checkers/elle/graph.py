@@ -354,8 +354,8 @@ class LabeledComponent:
     ) -> Cycle | None:
         """Breadth-first over (vertex, progress) from b back to a, after a -> b."""
         start = (b, spec.required & ~anchor, 1 if anchor == RW else 0, anchor == RW, False)
-        parents: dict[tuple, tuple | None] = {start: None}
-        labels_in: dict[tuple, int] = {}
+        parents: dict[tuple[Any, ...], tuple[Any, ...] | None] = {start: None}
+        labels_in: dict[tuple[Any, ...], int] = {}
         queue = deque([start])
         while queue:
             state = queue.popleft()
@@ -382,7 +382,7 @@ class LabeledComponent:
         return None
 
 
-def _accepts(spec: CycleSpec, state: tuple) -> bool:
+def _accepts(spec: CycleSpec, state: tuple[Any, ...]) -> bool:
     _, need, rws, last_rw, adjacent = state
     if need:
         return False
@@ -396,7 +396,10 @@ def _accepts(spec: CycleSpec, state: tuple) -> bool:
 
 
 def _unwind(
-    end: tuple, parents: dict[tuple, tuple | None], labels_in: dict, anchor: int
+    end: tuple[Any, ...],
+    parents: dict[tuple[Any, ...], tuple[Any, ...] | None],
+    labels_in: dict[tuple[Any, ...], int],
+    anchor: int,
 ) -> Cycle | None:
     """The cycle a -> b -> … -> a ending in ``end``, or None if it repeats a vertex."""
     vertices: list[int] = []

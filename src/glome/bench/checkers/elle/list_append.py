@@ -95,7 +95,7 @@ def _verify(txns: an.Txns) -> None:
 def sorted_values(ops: list[Op]) -> dict[Any, list[list[Any]]]:
     """key -> every distinct non-empty list read, shortest first. A key appended
     exactly once among these ops is known to have taken just that one value."""
-    seen: dict[Any, dict[tuple, list[Any]]] = {}
+    seen: dict[Any, dict[tuple[Any, ...], list[Any]]] = {}
     appends: dict[Any, list[Any]] = {}
     for op in ops:
         for f, k, v in op["value"]:
@@ -204,7 +204,7 @@ def dependency_graph(possible: list[Op], orders: AppendOrders) -> g.TxnGraph:
     return graph
 
 
-def _find_mop(txn: list, wanted: Any) -> int | None:
+def _find_mop(txn: list[Any], wanted: Any) -> int | None:
     return next((i for i, mop in enumerate(txn) if wanted(mop)), None)
 
 
@@ -235,7 +235,9 @@ class AppendExplainer:
         raise AssertionError(f"no {g.REL_NAMES[rel]} dependency of {b} on {a}")
 
     @staticmethod
-    def _step(kind: str, k: Any, v: Any, v2: Any, a: Op, a_mop: Any, b_index: int) -> dict:
+    def _step(
+        kind: str, k: Any, v: Any, v2: Any, a: Op, a_mop: Any, b_index: int
+    ) -> dict[str, Any]:
         step: dict[str, Any] = {"type": Keyword(kind), "key": k}
         step["value"] = None if v is INITIAL else v
         if kind != "wr":
@@ -249,7 +251,7 @@ class AppendExplainer:
 def _reads_up_to(k: Any, previous: Any) -> Any:
     """Matches a read of k whose last element is ``previous`` (or empty for INITIAL)."""
 
-    def matches(mop: list) -> bool:
+    def matches(mop: list[Any]) -> bool:
         f, key, v = mop
         if f != READ or key != k:
             return False
@@ -303,7 +305,7 @@ def future_read_cases(txns: an.Txns) -> list[dict[str, Any]]:
     """A committed txn reading an element it appends only later."""
     cases = []
     for op in txns.of_type(OK):
-        read_by: dict[Any, dict[Any, list]] = {}
+        read_by: dict[Any, dict[Any, list[Any]]] = {}
         for mop in op["value"]:
             f, k, v = mop
             if f == READ:

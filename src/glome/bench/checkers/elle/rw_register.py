@@ -216,7 +216,7 @@ class RegisterExplainer:
 
 
 def _step(
-    kind: str, k: Any, v: Any, v2: Any, a_txn: list, a_f: str, b_txn: list, b_f: str
+    kind: str, k: Any, v: Any, v2: Any, a_txn: list[Any], a_f: str, b_txn: list[Any], b_f: str
 ) -> dict[str, Any]:
     step: dict[str, Any] = {"type": Keyword(kind), "key": k, "value": v}
     if kind != "wr":
@@ -226,7 +226,7 @@ def _step(
     return step
 
 
-def _mop_index(txn: list, mop: list) -> int | None:
+def _mop_index(txn: list[Any], mop: list[Any]) -> int | None:
     return next((i for i, m in enumerate(txn) if list(m) == mop), None)
 
 

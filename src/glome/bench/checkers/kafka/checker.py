@@ -57,12 +57,12 @@ ALLOWED_ERROR_TYPES = frozenset(
 )
 
 
-def _by_delta(errors: list) -> list:
+def _by_delta(errors: list[Any]) -> list[Any]:
     return sorted(errors, key=lambda error: error["delta"])
 
 
 #: how each error type keeps its examples small (Jepsen's condense-error)
-EXAMPLES: dict[str, Callable[[list], list]] = {
+EXAMPLES: dict[str, Callable[[list[Any]], list[Any]]] = {
     "duplicate": lambda errors: sorted(errors, key=lambda e: e["count"])[:32],
     "inconsistent-offsets": lambda errors: sorted(errors, key=lambda e: len(e["values"]))[:32],
     realtime.G1C_REALTIME: lambda errors: sorted(errors, key=lambda e: len(e["steps"]))[:8],

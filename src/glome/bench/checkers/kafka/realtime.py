@@ -169,7 +169,7 @@ def _cycle_exists(scc: list[int]) -> Error:
 
 
 def cycle_cases(
-    history: KafkaHistory, raw_history: list, future: list[FutureRead]
+    history: KafkaHistory, raw_history: list[Any], future: list[FutureRead]
 ) -> dict[str, list[Error]]:
     """Per strongly connected component: one ``strong-PL-2-cycle-exists`` and one
     ``G1c-realtime`` cycle (nothing when no poll read from the future)."""

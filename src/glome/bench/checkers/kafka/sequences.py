@@ -57,7 +57,9 @@ def _step(
     return _classify(order, key, before, low, after, high)
 
 
-def internal_poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+def internal_poll_cases(
+    history: KafkaHistory, orders: dict[Hashable, KeyOrder]
+) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
     for txn in history.ok_polls:
         for key, pairs in txn.reads.items():
@@ -76,7 +78,7 @@ def internal_poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[E
     return cases
 
 
-def poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+def poll_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
     for events in history.by_process.values():
         last_read: dict[Hashable, tuple[Txn, Any]] = {}
@@ -100,14 +102,14 @@ def poll_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
     return cases
 
 
-def _per_key(writes: list) -> dict[Hashable, list[Hashable]]:
+def _per_key(writes: list[Any]) -> dict[Hashable, list[Hashable]]:
     by_key: dict[Hashable, list[Hashable]] = {}
     for key, _, message in writes:
         by_key.setdefault(key, []).append(message)
     return by_key
 
 
-def nonmonotonic_send_cases(history: KafkaHistory, orders: dict) -> list[Error]:
+def nonmonotonic_send_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> list[Error]:
     cases: list[Error] = []
     for events in history.by_process.values():
         last_sent: dict[Hashable, tuple[Txn, Hashable]] = {}
@@ -132,7 +134,9 @@ def nonmonotonic_send_cases(history: KafkaHistory, orders: dict) -> list[Error]:
     return cases
 
 
-def internal_send_cases(history: KafkaHistory, orders: dict) -> dict[str, list[Error]]:
+def internal_send_cases(
+    history: KafkaHistory, orders: dict[Hashable, KeyOrder]
+) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
     for txn in history.sends:
         if len(txn.writes) < 2:

@@ -56,7 +56,9 @@ def _is_offset(offset: Any) -> bool:
     return type(offset) is int and offset >= 0
 
 
-def _logs(history: KafkaHistory) -> tuple[dict, dict]:
+def _logs(
+    history: KafkaHistory,
+) -> tuple[dict[Hashable, dict[int, Hashable]], dict[tuple[Hashable, int], set[Hashable]]]:
     """key -> offset -> first message seen there; (key, offset) -> all when several."""
     logs: dict[Hashable, dict[int, Hashable]] = {}
     conflicts: dict[tuple[Hashable, int], set[Hashable]] = {}

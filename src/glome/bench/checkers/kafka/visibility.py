@@ -70,7 +70,7 @@ def _first_readers(history: KafkaHistory, wanted: dict[Hashable, Hashable]) -> d
 
 
 def lost_write_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> list[Error]:
-    lost_by_key: dict[Hashable, tuple[int, list]] = {}
+    lost_by_key: dict[Hashable, tuple[int, list[Any]]] = {}
     for key, read in history.ok_reads.items():
         order = orders.get(key)
         if order is None:

@@ -56,7 +56,7 @@ def _pending(problem: KeyProblem, step: ReturnStep, config: Config) -> list[int]
     return open_calls + unused
 
 
-def _configs(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) -> list[dict]:
+def _configs(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) -> list[dict[str, Any]]:
     return [
         {
             "model": _model(problem, config[1]),
@@ -78,7 +78,7 @@ def _previous_ok(problem: KeyProblem, completion: Op | None) -> Op | None:
     return previous
 
 
-def _final_paths(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) -> list[list]:
+def _final_paths(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) -> list[list[Any]]:
     """Shortest first: pending calls in some order, then the op, until a step is impossible."""
     culprit = step.call
     queue: deque[tuple[int, int, tuple[int, ...]]] = deque(
@@ -87,7 +87,7 @@ def _final_paths(problem: KeyProblem, step: ReturnStep, arrivals: list[Config]) 
     candidates = [
         [c for c in _pending(problem, step, config) if c != culprit] for config in arrivals
     ]
-    paths: list[list] = []
+    paths: list[list[Any]] = []
     seen: set[str] = set()
     tried = 0
     last = problem.calls[culprit]
@@ -111,12 +111,12 @@ def _add_path(
     config: Config,
     sequence: tuple[int, ...],
     culprit: int,
-    paths: list[list],
+    paths: list[list[Any]],
     seen: set[str],
 ) -> None:
     """Write one path out (from the configuration's last op) unless already listed."""
     state, last = config[1], config[4]
-    path: list[dict] = []
+    path: list[dict[str, Any]] = []
     if last >= 0:
         path.append({"op": render_call(problem, last), "model": _model(problem, state)})
     for number in sequence:
@@ -132,7 +132,7 @@ def _add_path(
         paths.append(path)
 
 
-def invalid_analysis(problem: KeyProblem, furthest: int, arrivals: list[Config]) -> dict:
+def invalid_analysis(problem: KeyProblem, furthest: int, arrivals: list[Config]) -> dict[str, Any]:
     """The result map of a key with no linearization."""
     step = problem.steps[furthest]
     completion = problem.calls[step.call].completion
