@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from glome._fast import load
+from glome._fast._pure_linear import Step as ReturnStep
+from glome.bench.checkers.linear.prepare import return_steps
 from glome.bench.edn import Keyword
 from glome.bench.history import FAIL, OK, Op, pairs
 
@@ -72,9 +74,7 @@ class Problem:
 
     calls: list[Call] = field(default_factory=list)
     # per :ok return: (returning call, its slot, open slots, calls in them, infos invoked)
-    steps: list[tuple[int, int, tuple[int, ...], tuple[int, ...], int]] = field(
-        default_factory=list
-    )
+    steps: list[ReturnStep] = field(default_factory=list)
     info_calls: list[int] = field(default_factory=list)  # indeterminate calls, invoked order
     info_kinds: list[int] = field(default_factory=list)  # equal kinds are interchangeable
 
@@ -107,31 +107,10 @@ def prepare(history: list[Op], relevant: Callable[[Call], bool] = lambda call: T
             assert completion is not None
             events.append((position[id(completion)], number, True))
     events.sort()
-    kinds: dict[str, int] = {}
-    slot_of: dict[int, int] = {}
-    open_by_slot: dict[int, int] = {}
-    definite_calls = {number for _, number, is_return in events if is_return}
-    for _, number, is_return in events:
-        if is_return:
-            slots = tuple(sorted(open_by_slot))
-            problem.steps.append(
-                (
-                    number,
-                    slot_of[number],
-                    slots,
-                    tuple(open_by_slot[slot] for slot in slots),
-                    len(problem.info_calls),
-                )
-            )
-            del open_by_slot[slot_of[number]]
-        elif number in definite_calls:
-            slot = next(s for s in range(len(open_by_slot) + 1) if s not in open_by_slot)
-            slot_of[number] = slot
-            open_by_slot[slot] = number
-        else:
-            call = problem.calls[number]
-            problem.info_calls.append(number)
-            problem.info_kinds.append(kinds.setdefault(_kind(call.f, call.value), len(kinds)))
+    calls = problem.calls
+    problem.steps, problem.info_calls, problem.info_kinds = return_steps(
+        events, lambda number: _kind(calls[number].f, calls[number].value)
+    )
     return problem
 
 

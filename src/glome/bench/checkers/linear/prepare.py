@@ -19,7 +19,7 @@ every key is checked on its own. Per key this module
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,29 +209,40 @@ def split_by_key(history: list[Op]) -> list[KeyProblem]:
 
 def _number_returns(problem: KeyProblem, events: list[tuple[int, int, bool]]) -> None:
     """Fill in the return steps, slots and indeterminate calls from time-ordered events."""
+    calls = problem.calls
+    steps, problem.info_calls, problem.info_kinds = return_steps(
+        events, lambda number: (calls[number].code, calls[number].arg_a, calls[number].arg_b)
+    )
+    problem.steps = [ReturnStep(*step) for step in steps]
+
+
+def return_steps(
+    events: list[tuple[int, int, bool]], kind_of: Callable[[int], Hashable]
+) -> tuple[list[Step], list[int], list[int]]:
+    """What a linearizability search must pass, from time-ordered events
+    ``(position, call, is_return)``: one step per :ok return (the returning call,
+    its slot, the open slots and their calls, how many indeterminate calls were
+    invoked by then), the indeterminate calls in invocation order, and their kinds
+    (calls of equal ``kind_of`` are interchangeable). Slots are reused lowest first,
+    so at most as many exist as calls were ever open at once."""
     definite = {number for _, number, is_return in events if is_return}
-    kinds: dict[tuple[int, int, int], int] = {}
+    kinds: dict[Hashable, int] = {}
     slot_of: dict[int, int] = {}
     open_by_slot: dict[int, int] = {}
+    steps: list[Step] = []
+    info_calls: list[int] = []
+    info_kinds: list[int] = []
     for _, number, is_return in events:
         if is_return:
             slots = tuple(sorted(open_by_slot))
-            problem.steps.append(
-                ReturnStep(
-                    call=number,
-                    slot=slot_of[number],
-                    open_slots=slots,
-                    open_calls=tuple(open_by_slot[slot] for slot in slots),
-                    infos_invoked=len(problem.info_calls),
-                )
-            )
+            open_calls = tuple(open_by_slot[slot] for slot in slots)
+            steps.append((number, slot_of[number], slots, open_calls, len(info_calls)))
             del open_by_slot[slot_of[number]]
         elif number in definite:
             slot = next(s for s in range(len(open_by_slot) + 1) if s not in open_by_slot)
             slot_of[number] = slot
             open_by_slot[slot] = number
         else:
-            call = problem.calls[number]
-            kind = kinds.setdefault((call.code, call.arg_a, call.arg_b), len(kinds))
-            problem.info_calls.append(number)
-            problem.info_kinds.append(kind)
+            info_calls.append(number)
+            info_kinds.append(kinds.setdefault(kind_of(number), len(kinds)))
+    return steps, info_calls, info_kinds
