@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glome.challenge.catalog import BY_ID, CHALLENGES, Challenge, Run, command_line
+from glome.challenge.catalog import BY_ID, CHALLENGES, Challenge, CommandLine, command_line
 
 #: lines of a failed run's stdout shown under its stderr (the verdict is at the end)
 STDOUT_TAIL_LINES = 20
@@ -58,7 +58,7 @@ class Line:
 
     label: str
     challenge: Challenge
-    run: Run
+    run: CommandLine
 
     def argv(self, seed: int) -> list[str]:
         return [
