@@ -19,6 +19,13 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "challenge_main",
         "run Gossip Glomers challenges with their official flags and judge them",
     ),
+    "sweep": (
+        "glome.hunt.sweep",
+        "main",
+        "run a test under --sim over many seeds, keep the failures",
+    ),
+    "replay": ("glome.hunt.replay", "main", "rerun a stored simulated run and compare its history"),
+    "shrink": ("glome.hunt.shrink", "main", "minimise a failing simulated run, same failure kept"),
     "serve": ("glome.serve", "main", "browse store/ (the runs and report.html) over HTTP"),
     "doctor": ("glome.doctor", "main", "print the version, the active backend and orjson's"),
 }

@@ -175,19 +175,21 @@ def test_sigterm_kills_every_node(tmp_path):
         text=True,
     )
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not _running(marker):
+    while time.monotonic() < deadline and not _running(marker, proc.pid):
         time.sleep(0.1)
-    assert _running(marker), "nodes never started"
+    assert _running(marker, proc.pid), "nodes never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 143
     # the bench reaps its nodes before it exits: none may be left, however long we look
-    assert not _running(marker)
+    assert not _running(marker, proc.pid)
 
 
-def _running(marker: str) -> bool:
+def _running(marker: str, bench_pid: int) -> bool:
+    """Whether a node process of this test runs (the bench's own command line, which
+    names the node and the marker too, does not count)."""
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == bench_pid:
             continue
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()

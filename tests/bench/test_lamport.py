@@ -166,3 +166,41 @@ def test_an_empty_journal_gives_an_empty_diagram(tmp_path):
     lamport.write_svg(tmp_path / "net-journal.jsonl", tmp_path / "messages.svg")
     root = ET.parse(tmp_path / "messages.svg").getroot()
     assert arrows_of(root) == []
+
+
+# ------------------------------------------------------------------ views
+
+
+def test_a_view_draws_the_chosen_messages_wherever_they_are_and_counts_the_rest(tmp_path):
+    view = lamport.View(frozenset({8, 9}), highlighted=frozenset({8}))  # the cas and its error
+    rows = list(view.select(small_journal().lines))
+    assert rows[0] == lamport.Skip(16, 0, 15_000)  # init and the read, 1 µs a line
+    assert [(row.kind, row.id) for row in rows[1:5]] == [
+        ("send", 8),
+        ("recv", 8),
+        ("send", 9),
+        ("recv", 9),
+    ]
+    assert rows[5:] == [lamport.Skip(7, 20_000, 26_000)]
+    drawn = lamport.layout(rows, highlighted=view.highlighted)
+    assert [(a.body["type"], a.highlighted) for a in drawn.arrows] == [
+        ("cas", True),
+        ("error", False),
+    ]
+    assert [step for step, _ in drawn.skips] == [1, 6]
+    out = tmp_path / "evidence.svg"
+    lamport.write_svg(small_journal().write(tmp_path / "net-journal.jsonl"), out, view=view)
+    root = ET.parse(out).getroot()
+    skips = [g.find(f"{SVG}text").text for g in root.iter(f"{SVG}g") if g.get("class") == "skip"]
+    assert skips == ["⋯ 16 events over 0.000 s not shown ⋯", "⋯ 7 events over 0.000 s not shown ⋯"]
+    marked = [g for g in arrows_of(root) if g.get("class") == "highlighted"]
+    assert [g.find(f"{SVG}rect").get("fill") for g in marked] == [lamport.HIGHLIGHT_COLOUR]
+
+
+def test_a_views_window_draws_whole_messages_up_to_its_limit():
+    view = lamport.View(frozenset(), window=(20_000, 26_000), window_limit=2)
+    rows = list(view.select(small_journal().lines))
+    assert rows[0] == lamport.Skip(20, 0, 19_000)
+    # both gossips: the first with its delivery, the second never delivered
+    assert [(row.kind, row.id) for row in rows[1:4]] == [("send", 10), ("recv", 10), ("send", 11)]
+    assert rows[4:] == [lamport.Skip(4, 23_000, 26_000)]  # the echo: past the window's limit

@@ -208,41 +208,69 @@ def usage(specs: Sequence[Spec]) -> str:
 # ------------------------------------------------------------------ tokenizer
 
 
+#: one group of words of a command line: the (option, argument-or-None) pairs it holds
+#: (none for ``--``), or None for positional words
+Tokens = list[tuple[str, str | None]] | None
+
+
+def token_spans(argv: list[str], specs: Sequence[Spec]) -> Iterator[tuple[Tokens, int, int]]:
+    """tools.cli's tokenize-args, with where each token came from: for each option (or
+    clump of short options) its pairs and the words ``argv[start:end]`` it spans; for
+    positional words (everything after ``--`` among them) None and their span. Lets a
+    caller edit a command line option by option without reading it differently."""
+    needs_argument = {name for spec in specs if spec.argument for name in (spec.long, spec.short)}
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        start, index = index, index + 1
+        following = argv[index] if index < len(argv) else None
+        if word == "--":
+            yield [], start, index
+            if index < len(argv):
+                yield None, index, len(argv)
+            return
+        if re.match(r"^--\S+=", word):
+            name, value = word.split("=", 1)
+            yield [(name, value)], start, index
+        elif word.startswith("--"):
+            takes = word in needs_argument and following is not None
+            index += takes
+            yield [(word, following if takes else None)], start, index
+        elif re.match(r"^-.", word, re.DOTALL):
+            expanded, took = _expand_short_cluster(word, following, needs_argument)
+            index += took
+            yield expanded, start, index
+        else:
+            yield None, start, index
+
+
 def _tokenize(argv: list[str], specs: Sequence[Spec]) -> tuple[list[tuple[Any, ...]], list[str]]:
     """tools.cli's tokenize-args: (option, argument-or-None) pairs and positional args."""
-    needs_argument = {name for spec in specs if spec.argument for name in (spec.long, spec.short)}
     tokens: list[tuple[str, str | None]] = []
     positional: list[str] = []
-    rest = iter(argv)
-    for word in rest:
-        if word == "--":
-            positional.extend(rest)
-        elif re.match(r"^--\S+=", word):
-            name, value = word.split("=", 1)
-            tokens.append((name, value))
-        elif word.startswith("--"):
-            tokens.append((word, next(rest, None) if word in needs_argument else None))
-        elif re.match(r"^-.", word, re.DOTALL):
-            tokens.extend(_expand_short_cluster(word, rest, needs_argument))
+    for group, start, end in token_spans(argv, specs):
+        if group is None:
+            positional.extend(argv[start:end])
         else:
-            positional.append(word)
+            tokens.extend(group)
     return tokens, positional
 
 
 def _expand_short_cluster(
-    word: str, rest: Iterator[str], needs_argument: set[str | None]
-) -> list[tuple[str, str | None]]:
-    """``-abc`` is -a -b -c, unless one of them takes an argument: then the rest is it."""
+    word: str, following: str | None, needs_argument: set[str | None]
+) -> tuple[list[tuple[str, str | None]], bool]:
+    """``-abc`` is -a -b -c, unless one of them takes an argument: then the rest is it
+    (or the next word, ``following``: the bool says whether it was taken)."""
     expanded: list[tuple[str, str | None]] = []
     letters = word[1:]
     for position, letter in enumerate(letters):
         name = "-" + letter
         if name in needs_argument:
             tail = letters[position + 1 :]
-            expanded.append((name, tail if tail else next(rest, None)))
-            return expanded
+            expanded.append((name, tail if tail else following))
+            return expanded, not tail and following is not None
         expanded.append((name, None))
-    return expanded
+    return expanded, False
 
 
 def parse(argv: list[str], specs: Sequence[Spec]) -> tuple[dict[str, Any], list[str], list[str]]:

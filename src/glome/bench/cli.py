@@ -89,8 +89,10 @@ def _report_interruption(outcome: Outcome) -> int:
 
 
 def _report(outcome: Outcome, console: TextIO) -> int:
+    """The results, and for an invalid run its explanation (written to the store too);
+    an earlier explanation of a run now analysed valid is removed."""
     assert outcome.results is not None
-    print(results.format_results(outcome.results), file=console, flush=True)
+    print(results.format_results(outcome.results, outcome.explanation), file=console, flush=True)
     return outcome.exit_code
 
 

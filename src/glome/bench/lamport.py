@@ -1,4 +1,5 @@
-"""The Lamport diagram ``messages.svg`` of a test's first network events (docs/maelstrom.md §4.6).
+"""Lamport diagrams of the network journal: ``messages.svg`` of a test's first
+events (docs/maelstrom.md §4.6), and views of chosen messages (``evidence.svg``).
 
 One vertical lane per participant (nodes and clients by letter then number,
 services last), one 20 px row per journal event in journal order, and an arrow
@@ -7,16 +8,22 @@ messages that were never delivered get no arrow. init/init_ok are left out.
 Only the first 10,000 events are drawn, then a notice: a 25-node run journals
 ~600,000 events, so the journal is read lazily and reading stops there.
 
-``journal_events`` and ``layout`` are pure (events in, positions out);
-``render`` turns a layout into SVG text.
+A ``View`` draws chosen messages wherever they are in the journal (an
+explanation's evidence), with the traffic of one time window around them for
+context; each run of events left out becomes one row that says how many and
+over how long, and the messages that matter are drawn highlighted.
+
+``journal_events`` and ``View.select`` (journal lines in, events out) and
+``layout`` (events in, positions out) are pure; ``render`` turns a layout into
+SVG text.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -39,6 +46,10 @@ SERVER_COLOUR = "#000"
 LANE_COLOUR = "#ccc"
 NOTICE_COLOUR = "#D96918"
 NOTICE = "Additional network events not shown"
+HIGHLIGHT_COLOUR = "#E8590C"
+SKIP_COLOUR = "#999"
+#: a View's window draws at most this many events, however busy the network was
+WINDOW_LIMIT = 200
 
 HIDDEN_TYPES = frozenset({"init", "init_ok"})
 UNLABELLED_KEYS = frozenset({"type", "msg_id", "in_reply_to"})
@@ -56,6 +67,20 @@ class Event:
     src: str
     dest: str
     body: dict[str, Any]
+    time: int = 0  # the journal's, in ns
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A run of journal events a View leaves out: one row of the diagram."""
+
+    count: int
+    first_time: int
+    last_time: int
+
+    def text(self) -> str:
+        seconds = (self.last_time - self.first_time) / 1e9
+        return f"⋯ {self.count:,} events over {seconds:.3f} s not shown ⋯"
 
 
 @dataclass(frozen=True)
@@ -67,6 +92,7 @@ class Arrow:
     sent_step: int
     recv_step: int
     body: dict[str, Any]
+    highlighted: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +101,46 @@ class Layout:
     arrows: list[Arrow]
     step_count: int
     truncated: bool
+    skips: list[tuple[int, Skip]] = field(default_factory=list)  # (row, what it leaves out)
+
+
+@dataclass(frozen=True)
+class View:
+    """Which messages a diagram draws: the chosen ones wherever they are, and every
+    message sent in ``window`` (journal ns, at most ``window_limit`` events), for context.
+    A message is drawn whole or not at all: its delivery goes with its send."""
+
+    chosen: frozenset[int]
+    highlighted: frozenset[int] = frozenset()  # drawn in the highlight colour
+    window: tuple[int, int] | None = None
+    window_limit: int = WINDOW_LIMIT
+
+    def select(self, lines: Iterable[bytes]) -> Iterator[Event | Skip]:
+        """The events drawn from journal lines, in order, each run of the others as one
+        Skip; only the messages drawn are decoded (a journal may hold gigabytes)."""
+        window_drawn = 0
+
+        def drawn(message_id: int, time: int) -> bool:
+            nonlocal window_drawn
+            if message_id in self.chosen:
+                return True
+            if self.window is None or not self.window[0] <= time <= self.window[1]:
+                return False
+            window_drawn += 1
+            return window_drawn <= self.window_limit
+
+        skipped, first_skipped, last_skipped = 0, 0, 0  # the run left out since the last drawn
+        for event in _decoded(lines, drawn):
+            if isinstance(event, int):
+                first_skipped = first_skipped if skipped else event
+                skipped, last_skipped = skipped + 1, event
+                continue
+            if skipped:
+                yield Skip(skipped, first_skipped, last_skipped)
+                skipped = 0
+            yield event
+        if skipped:
+            yield Skip(skipped, first_skipped, last_skipped)
 
 
 def journal_events(lines: Iterable[bytes]) -> Iterator[Event]:
@@ -82,22 +148,43 @@ def journal_events(lines: Iterable[bytes]) -> Iterator[Event]:
 
     A recv line carries only the id; its message is the one sent under that id.
     """
+    return (event for event in _decoded(lines, _every) if isinstance(event, Event))
+
+
+def _every(message_id: int, time: int) -> bool:
+    return True
+
+
+def _decoded(lines: Iterable[bytes], wanted: Callable[[int, int], bool]) -> Iterator[Event | int]:
+    """The events of the messages ``wanted(id, time)`` picks at their send, init/init_ok
+    aside, and for every other event its time; a line is decoded only when wanted."""
     in_flight: dict[int, tuple[str, str, dict[str, Any]]] = {}
     for line in lines:
         if not line.strip():
             continue
-        record = orjson.loads(line)
-        kind, message_id = record[1], record[2]
-        if kind == SEND:
-            message = record[3]
+        time, kind, message_id = _header(line)
+        if kind == SEND and wanted(message_id, time):
+            message = orjson.loads(line)[3]
             body = message.get("body") or {}
-            if body.get("type") in HIDDEN_TYPES:
+            if body.get("type") not in HIDDEN_TYPES:
+                in_flight[message_id] = (message["src"], message["dest"], body)
+                yield Event(SEND, message_id, message["src"], message["dest"], body, time)
                 continue
-            in_flight[message_id] = (message["src"], message["dest"], body)
-            yield Event(SEND, message_id, message["src"], message["dest"], body)
         elif kind == RECV and message_id in in_flight:
             src, dest, body = in_flight.pop(message_id)
-            yield Event(RECV, message_id, src, dest, body)
+            yield Event(RECV, message_id, src, dest, body, time)
+            continue
+        yield time
+
+
+def _header(line: bytes) -> tuple[int, str, int]:
+    """Time, kind and id of a journal line, read without decoding its message: the
+    network writes ``[time,"send",id,`` and ``[time,"recv",id]`` itself."""
+    first = line.index(b",")
+    second = line.index(b",", first + 1)
+    third = line.find(b",", second + 1)
+    end = third if third >= 0 else line.rindex(b"]")
+    return int(line[1:first]), line[first + 2 : second - 1].decode(), int(line[second + 1 : end])
 
 
 def lane_order(participant: str) -> tuple[int, str, int]:
@@ -108,26 +195,35 @@ def lane_order(participant: str) -> tuple[int, str, int]:
     return (1, participant, 0)
 
 
-def layout(events: Iterable[Event], limit: int = LIMIT) -> Layout:
-    """Lanes and arrows of the first ``limit`` events; consumes at most limit + 1."""
+def layout(
+    events: Iterable[Event | Skip], limit: int = LIMIT, highlighted: frozenset[int] = frozenset()
+) -> Layout:
+    """Lanes, arrows and skipped runs of the first ``limit`` rows; consumes at most limit + 1."""
     shown = list(islice(events, limit + 1))
     truncated = len(shown) > limit
     shown = shown[:limit]
     sent_at: dict[int, int] = {}
     arrows: list[Arrow] = []
+    skips: list[tuple[int, Skip]] = []
     participants: set[str] = set()
     for step, event in enumerate(shown, start=1):
+        if isinstance(event, Skip):
+            skips.append((step, event))
+            continue
         participants.update((event.src, event.dest))
         if event.kind == SEND:
             sent_at[event.id] = step
         elif event.id in sent_at:
             sent = sent_at.pop(event.id)
-            arrows.append(Arrow(event.src, event.dest, sent, step, event.body))
+            marked = event.id in highlighted
+            arrows.append(Arrow(event.src, event.dest, sent, step, event.body, marked))
     lanes = sorted(participants, key=lane_order)
-    return Layout(lanes, arrows, len(shown), truncated)
+    return Layout(lanes, arrows, len(shown), truncated, skips)
 
 
 def colour(arrow: Arrow) -> str:
+    if arrow.highlighted:
+        return HIGHLIGHT_COLOUR
     if arrow.body.get("type") == "error":
         return ERROR_COLOUR
     if arrow.src.startswith("c") or arrow.dest.startswith("c"):
@@ -196,9 +292,12 @@ def _arrow_svg(lanes: dict[str, int], arrow: Arrow) -> str:
     flip = "" if -90 < degrees < 90 else f' transform="rotate(180 {middle} 0)"'
     text = escape(label(arrow.body))
     label_at = f'text-anchor="middle" x="{middle}" y="{_num(-LABEL_LIFT)}"{flip}'
+    marked = ' class="highlighted"' if arrow.highlighted else ""
+    thickness = 7 if arrow.highlighted else 5
     return (
-        f'<g transform="translate({_num(x0)} {_num(y0)}) rotate({_num(degrees)})">'
-        f'<rect x="0" y="-2.5" height="5" width="{_num(length - 4)}" fill="{colour(arrow)}">'
+        f'<g{marked} transform="translate({_num(x0)} {_num(y0)}) rotate({_num(degrees)})">'
+        f'<rect x="0" y="{_num(-thickness / 2)}" height="{thickness}"'
+        f' width="{_num(length - 4)}" fill="{colour(arrow)}">'
         f"<title>{escape(hover(arrow))}</title></rect>"
         f'<use href="#ahead" xlink:href="#ahead" x="{_num(length)}" y="0"/>'
         f'<text {label_at} filter="url(#glow)" style="fill: #fff">{text}</text>'
@@ -233,6 +332,14 @@ def render(drawn: Layout) -> str:
     parts.append("</g><g>")
     parts.extend(_arrow_svg(lanes, arrow) for arrow in drawn.arrows)
     parts.append("</g>")
+    for step, skip in drawn.skips:
+        y = _num(_y(step))
+        parts.append(
+            f'<g class="skip"><line x1="0" y1="{y}" x2="{WIDTH}" y2="{y}" stroke="{SKIP_COLOUR}"'
+            f' stroke-dasharray="4 4"/><text x="{WIDTH // 2}" y="{y}" text-anchor="middle"'
+            f' alignment-baseline="middle" fill="{SKIP_COLOUR}" filter="url(#glow)">'
+            f"{escape(skip.text())}</text></g>"
+        )
     if drawn.truncated:
         step = drawn.step_count + 2
         parts.append(
@@ -245,8 +352,14 @@ def render(drawn: Layout) -> str:
     return "\n".join(parts)
 
 
-def write_svg(journal_path: Path, out_path: Path, limit: int = LIMIT) -> None:
-    """Render ``messages.svg`` from ``net-journal.jsonl``, reading only what is drawn."""
+def write_svg(
+    journal_path: Path, out_path: Path, limit: int = LIMIT, view: View | None = None
+) -> None:
+    """Render a diagram of ``net-journal.jsonl``: its first events (``messages.svg``), or
+    what ``view`` chooses; the journal is read only as far as the drawing needs."""
     with open(journal_path, "rb") as journal:
-        drawn = layout(journal_events(journal), limit)
+        if view is None:
+            drawn = layout(journal_events(journal), limit)
+        else:
+            drawn = layout(view.select(journal), limit, view.highlighted)
     out_path.write_text(render(drawn), encoding="utf-8")

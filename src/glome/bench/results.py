@@ -6,7 +6,9 @@ with relative symlinks ``store/latest``, ``store/current`` and
 (the structure and key names of Maelstrom's results.edn, keywords as strings
 without the colon, so scripts can read it) and ``results.edn`` (real EDN, laid
 out as Jepsen prints it). The history goes to ``history.jsonl`` (what
-``glome analyze`` reads back), ``history.txt`` and ``history.edn``.
+``glome analyze`` reads back), ``history.txt`` and ``history.edn``. An invalid
+run's evidence (``glome.bench.explain``) goes to ``explanation.txt``,
+``explanation.json`` and ``evidence.svg``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ EXIT_CODES: dict[Any, int] = {True: VALID, False: INVALID, UNKNOWN: UNKNOWN_EXIT
 
 #: where runs are stored, under the working directory, as Maelstrom keeps them
 STORE_ROOT = Path("store")
+#: ``store/sweeps/<timestamp>/``: one folder of ``glome sweep``'s per sweep, not a test
+SWEEPS = "sweeps"
 
 RESULTS_JSON = "results.json"
 RESULTS_EDN = "results.edn"
@@ -42,6 +46,9 @@ HISTORY_JSONL = "history.jsonl"
 HISTORY_TXT = "history.txt"
 HISTORY_EDN = "history.edn"
 TEST_JSON = "test.json"
+EXPLANATION_TXT = "explanation.txt"
+EXPLANATION_JSON = "explanation.json"
+EVIDENCE_SVG = "evidence.svg"
 
 DATA_KEYED_MAPS = frozenset({"duplicated"})  # unique-ids and set-full: value -> count
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
@@ -100,16 +107,21 @@ def store_timestamp(now: datetime) -> str:
 
 def create_store(workload: str, root: Path = STORE_ROOT, now: datetime | None = None) -> Path:
     """Make ``root/<workload>/<timestamp>/`` and point the three links at it."""
-    moment = now or datetime.now().astimezone()
-    while True:
-        directory = root / workload / store_timestamp(moment)
-        try:
-            directory.mkdir(parents=True)
-            break
-        except FileExistsError:
-            moment += timedelta(milliseconds=1)  # two tests in one millisecond
+    directory = timestamped_directory(root / workload, now)
     update_links(directory)
     return directory
+
+
+def timestamped_directory(parent: Path, now: datetime | None = None) -> Path:
+    """Make ``parent/<timestamp>/``, a millisecond later when that one exists."""
+    moment = now or datetime.now().astimezone()
+    while True:
+        directory = parent / store_timestamp(moment)
+        try:
+            directory.mkdir(parents=True)
+            return directory
+        except FileExistsError:
+            moment += timedelta(milliseconds=1)  # two in one millisecond
 
 
 def update_links(store: Path) -> None:
@@ -117,12 +129,13 @@ def update_links(store: Path) -> None:
     workload's directory, relative like Jepsen's, replaced atomically."""
     workload_dir = store.parent
     root = workload_dir.parent
-    _link(root / "latest", Path(workload_dir.name) / store.name)
-    _link(root / "current", Path(workload_dir.name) / store.name)
-    _link(workload_dir / "latest", Path(store.name))
+    replace_link(root / "latest", Path(workload_dir.name) / store.name)
+    replace_link(root / "current", Path(workload_dir.name) / store.name)
+    replace_link(workload_dir / "latest", Path(store.name))
 
 
-def _link(path: Path, target: Path) -> None:
+def replace_link(path: Path, target: Path) -> None:
+    """Point the symlink ``path`` at ``target`` (relative to its folder), atomically."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(target, target_is_directory=True)
@@ -130,13 +143,14 @@ def _link(path: Path, target: Path) -> None:
 
 
 def stored_tests(root: Path = STORE_ROOT) -> list[Path]:
-    """Every stored test directory, oldest first (Jepsen orders them by name = time)."""
+    """Every stored test directory, oldest first (Jepsen orders them by name = time);
+    the sweeps' summaries are not tests."""
     if not root.is_dir():
         return []
     found = [
         run
         for workload_dir in root.iterdir()
-        if workload_dir.is_dir() and not workload_dir.is_symlink()
+        if workload_dir.is_dir() and not workload_dir.is_symlink() and workload_dir.name != SWEEPS
         for run in workload_dir.iterdir()
         if run.is_dir() and not run.is_symlink()
     ]
@@ -274,11 +288,14 @@ def _number(key: Any) -> Any:
 # ---------------------------------------------------------------- console
 
 
-def format_results(results: dict[str, Any]) -> str:
-    """The end of the console output: the results map, any top-level error,
-    then (after a blank line) exactly one verdict line."""
+def format_results(results: dict[str, Any], explanation: str | None = None) -> str:
+    """The end of the console output: the results map, any top-level error, an
+    invalid run's explanation, then (after a blank line) exactly one verdict line,
+    last, where Maelstrom prints it and scripts look for it."""
     parts = [edn.pretty(edn_results(results)), "\n"]
     if results.get("error"):
         parts += ["\n\n", str(results["error"])]
+    if explanation:
+        parts += ["\n\n", explanation.rstrip("\n")]
     parts += ["\n\n", verdict_line(results.get("valid?", UNKNOWN))]
     return "".join(parts)

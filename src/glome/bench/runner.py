@@ -35,6 +35,7 @@ from glome.bench.aborted import TestAborted
 from glome.bench.checkers import availability, compose, exceptions, faults, perf, stats, timeline
 from glome.bench.checkers import net as net_checker
 from glome.bench.client import Client, ClientError, IdleBacklog
+from glome.bench.explain import explain_verdict
 from glome.bench.generator import History, Scheduler
 from glome.bench.history import UNKNOWN, CheckContext, Checker, Op
 from glome.bench.loop import Loop, delivery_priority, gather, sleep_until, spawn
@@ -138,6 +139,7 @@ class Outcome:
     store: Path | None = None
     results: dict[str, Any] | None = None
     glome: dict[str, Any] = field(default_factory=dict)
+    explanation: str | None = None  # an invalid run's evidence (bench/explain.py)
 
 
 def checker_for(
@@ -616,7 +618,9 @@ def analyze(
     results["glome"] = {**glome, "analysis-s": round(time.monotonic() - started, 3)}
     results["valid?"] = valid
     store_results.write_results(store, results)
-    return Outcome(store_results.exit_code(valid), store, results, glome)
+    # a lean run (--no-plots, as sweeps run) draws no evidence either; its full rerun does
+    explanation = None if options.no_plots else explain_verdict(store, results)
+    return Outcome(store_results.exit_code(valid), store, results, glome, explanation)
 
 
 def resolve_bin(path: str) -> str:

@@ -1,4 +1,5 @@
-"""store/report.html: the challenge table, then each run's plots and Lamport diagram.
+"""store/report.html: the challenge table, then each run's plots and Lamport diagram, and
+for an invalid run the explanation of its verdict (explanation.txt, evidence.svg).
 
 One self-contained file (inline CSS) next to the run folders, linking into
 them with relative URLs, so it reads the same from file:// and from
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from glome.bench.results import EVIDENCE_SVG, EXPLANATION_TXT
 from glome.challenge import table
 from glome.challenge.catalog import BY_ID
 from glome.challenge.judging import Row
@@ -29,6 +31,8 @@ IMAGES = (
 LINKS = (
     ("timeline.html", "timeline"),
     ("messages.svg", "Lamport diagram"),
+    (EXPLANATION_TXT, "explanation"),
+    (EVIDENCE_SVG, "evidence diagram"),
     ("results.edn", "results.edn"),
     ("results.json", "results.json"),
     ("history.txt", "history.txt"),
@@ -57,6 +61,8 @@ figure { margin: 0; flex: 1 1 360px; max-width: 100%; }
 figure img { max-width: 100%; border: 1px solid #dde; background: #fff; }
 figure.diagram { flex-basis: 100%; max-height: 700px; overflow: auto; }
 figcaption { font-size: 13px; color: #5b6470; }
+details.explanation { margin: 1em 0; border-left: 3px solid #b3261e; padding-left: .8em; }
+details.explanation summary { font-weight: 600; color: #b3261e; cursor: pointer; }
 .missing { color: #8a5a00; }
 """
 
@@ -112,6 +118,7 @@ def run_html(index: int, row: Row, store_root: Path) -> str:
     if links:
         parts.append(" · " + " · ".join(links))
     parts.append("</p>")
+    parts.append(explanation_html(row.store, folder))
     figures, missing = [], []
     for name, caption in IMAGES:
         if not (folder / name).is_file():
@@ -134,6 +141,25 @@ def run_html(index: int, row: Row, store_root: Path) -> str:
         )
     parts.append("</section>")
     return "".join(parts)
+
+
+def explanation_html(store: str, folder: Path) -> str:
+    """An invalid run's explanation, open, with a link to its evidence diagram; "" for
+    a run without one."""
+    path = folder / EXPLANATION_TXT
+    if not path.is_file():
+        return ""
+    diagram = (
+        f'<p><a href="{_href(store, EVIDENCE_SVG)}">{EVIDENCE_SVG}</a>: the messages that '
+        "carried the evidence, highlighted, in a Lamport diagram</p>"
+        if (folder / EVIDENCE_SVG).is_file()
+        else ""
+    )
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return (
+        '<details class="explanation" open><summary>Why the verdict is invalid</summary>'
+        f"<pre>{_e(text)}</pre>{diagram}</details>"
+    )
 
 
 def settings_html(settings: dict[str, Any]) -> str:

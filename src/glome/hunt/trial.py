@@ -10,18 +10,21 @@ whenever its store is wanted.
 from __future__ import annotations
 
 import io
+import shlex
 import time
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from glome.bench.aborted import TestAborted
+from glome.bench.arguments import token_spans
 from glome.bench.checkers.perf import bands
 from glome.bench.history import Op
-from glome.bench.options import OptionsError, TestOptions, parse_test_args
+from glome.bench.options import TEST_SPECS, OptionsError, TestOptions, parse_test_args
 from glome.bench.process import NodeCrashed
 from glome.bench.results import load_history
-from glome.bench.runner import run
+from glome.bench.runner import SignalGuard, run
 from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload
 from glome.exit_codes import ABORTED
@@ -32,6 +35,12 @@ _ANOMALY_LISTS = ("anomaly-types", "bad-error-types", "error-types")
 _ANOMALY_COUNTS = ("lost-count", "stale-count", "duplicated-count")
 #: options a hunt sets itself, so the user's command line may not
 _HUNT_FLAGS = ("--seed", "--sim", "--test-count")
+#: what a stored run's command line loses to become a hunt's: how it ran, not what
+_HOW_IT_RAN = (*_HUNT_FLAGS, "--no-plots")
+#: every name of a glome test option -> its long name
+_LONG_NAMES = {name: spec.long for spec in TEST_SPECS for name in (spec.long, spec.short) if name}
+#: the one failure kind of a run that ended before its analysis
+ABORTED_KIND = "aborted"
 
 
 class TrialError(ValueError):
@@ -75,17 +84,27 @@ def test_options(argv: list[str], seed: int, *, plots: bool = False) -> TestOpti
     return options
 
 
-def run_trial(argv: list[str], seed: int, store_root: Path, *, plots: bool = False) -> Trial:
-    """Run ``argv`` with ``seed`` on the virtual clock; the store lands under ``store_root``."""
+def run_trial(
+    argv: list[str],
+    seed: int,
+    store_root: Path,
+    *,
+    plots: bool = False,
+    guard: SignalGuard | None = None,
+) -> Trial:
+    """Run ``argv`` with ``seed`` on the virtual clock; the store lands under ``store_root``.
+
+    ``guard``, when the caller installed one, lets SIGINT/SIGTERM stop the run with its
+    nodes killed (the trial is then not a verdict: ``guard.received`` says so)."""
     options = test_options(argv, seed, plots=plots)
     started = time.perf_counter()
     try:
-        outcome = run(options, io.StringIO(), store_root)
+        outcome = run(options, io.StringIO(), store_root, guard)
     except (UnsupportedWorkload, SimulationRefused) as error:
         raise TrialError(str(error)) from error
     except (TestAborted, NodeCrashed, SimulationError) as error:
         seconds = time.perf_counter() - started
-        return Trial(seed, ABORTED, None, ("aborted",), 0, 0, 0, seconds, None, str(error))
+        return Trial(seed, ABORTED, None, (ABORTED_KIND,), 0, 0, 0, seconds, None, str(error))
     seconds = time.perf_counter() - started
     results = outcome.results or {}
     store = str(outcome.store) if outcome.store is not None else None
@@ -133,3 +152,38 @@ def _workload_anomalies(result: dict[str, Any]) -> list[str]:
 def fault_count(history: list[Op]) -> int:
     """How many faults the nemesis started: partitions, kills and pauses."""
     return sum(len(band.intervals) for band in bands(history))
+
+
+# ------------------------------------------------------------ command lines
+# A replay and a shrink start from a stored run's argv and edit it option by option,
+# read exactly as glome test reads it (bench.arguments' tokenizer), so that what they
+# run and print is the user's own command line with a few options changed.
+
+
+def hunt_argv(argv: list[str]) -> list[str]:
+    """A stored run's command line as a hunt takes it: without --seed, --sim, --test-count
+    and --no-plots, which a hunt sets itself for each trial."""
+    return without_options(argv, _HOW_IT_RAN)
+
+
+def without_options(argv: list[str], names: Collection[str]) -> list[str]:
+    """``argv`` without every use of the options named (long names; their short forms and
+    arguments go too); the binary's own arguments after ``--`` are never touched."""
+    kept: list[str] = []
+    for tokens, start, end in token_spans(argv, TEST_SPECS):
+        if tokens and any(_LONG_NAMES.get(name, name) in names for name, _ in tokens):
+            continue
+        kept.extend(argv[start:end])
+    return kept
+
+
+def with_options(argv: list[str], words: list[str]) -> list[str]:
+    """``argv`` with ``words`` (options and their values) added where glome test reads them
+    as options: before ``--``, if the command line has one."""
+    cut = argv.index("--") if "--" in argv else len(argv)
+    return [*argv[:cut], *words, *argv[cut:]]
+
+
+def command_line(argv: list[str], seed: int) -> str:
+    """The shell command that runs ``argv`` with ``seed`` on the virtual clock."""
+    return shlex.join(["glome", "test", *with_options(argv, ["--sim", "--seed", str(seed)])])
