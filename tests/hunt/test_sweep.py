@@ -22,10 +22,10 @@ from glome.hunt.sweep import Plan, Sweep
 from glome.hunt.trial import Trial, failure_kinds
 from support.fixture_nodes import fixture_node
 from support.glome_command import run_glome
-from support.sweeps import (
+from support.planted_bug import (
+    BUG_NODE,
     FAILING,
     FIRST_SEED,
-    RARE_BUG,
     SEEDS,
     failing_seeds,
     rare_bug_args,
@@ -251,7 +251,7 @@ def test_ctrl_c_stops_the_workers_and_their_nodes_and_keeps_a_partial_summary(
     tmp_path: Path,
 ) -> None:
     node = tmp_path / "interrupted_rare_bug.py"  # a name no other test's processes carry
-    shutil.copy(RARE_BUG, node)
+    shutil.copy(BUG_NODE, node)
     args = [*rare_bug_args(str(node)), "--time-limit", "20"]  # the later one wins
     err = tmp_path / "stderr"
     with err.open("w") as stderr:

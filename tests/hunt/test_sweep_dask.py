@@ -17,7 +17,7 @@ import pytest
 from glome.exit_codes import INVALID
 from support.compiled import REQUIRE_COMPILED
 from support.glome_command import run_glome
-from support.sweeps import (
+from support.planted_bug import (
     FAILING,
     FIRST_SEED,
     SEEDS,
