@@ -134,6 +134,19 @@ def test_an_error_while_explaining_leaves_the_verdict_and_exit_code_alone(plante
     assert (copy / "explanation.txt").read_text().startswith("could not explain: ")
 
 
+def test_a_journal_too_large_to_search_leaves_the_ops_and_says_why(planted, tmp_path, monkeypatch):
+    """A flooding node writes gigabytes of journal; the explanation then shows the ops
+    and the reads without reading it, and says so (instead of taking minutes)."""
+    _, store = planted
+    copy = tmp_path / "copy"
+    shutil.copytree(store, copy)
+    monkeypatch.setattr(explain, "JOURNAL_SEARCH_LIMIT", 1024)
+    text = explain.explain(copy).text
+    assert "missing from all 5 final reads:" in text and "client messages" not in text
+    assert "(no messages shown: net-journal.jsonl holds" in text
+    assert not (copy / explain.EVIDENCE_SVG).exists()
+
+
 def test_the_challenge_report_shows_an_invalid_runs_explanation(planted, tmp_path):
     _, store = planted
     (value,) = store_results.load_results(store)["workload"]["lost"]

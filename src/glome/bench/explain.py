@@ -50,6 +50,9 @@ SHOWN = 3
 #: the text's length: a screenful. Past it, an anomaly is named and counted but its
 #: cases are left to explanation.json (the first case is always shown)
 LINES = 60
+MIB = 1 << 20
+#: the largest journal searched for an explanation's messages (a flooding node writes GBs)
+JOURNAL_SEARCH_LIMIT = 64 * MIB
 #: the client messages of a case's ops, and the messages carrying one value, listed
 MESSAGES_SHOWN = 6
 CARRIERS_SHOWN = 4
@@ -486,12 +489,14 @@ class JournalSearch:
         self.replies: dict[tuple[str, Any], Message] = {}  # (client, in_reply_to) -> reply
         self.carriers: dict[Any, list[Message]] = {key: [] for key in self.values}
         self._kept: dict[int, Message] = {}  # by id, to note when each was delivered
+        self.searched = False  # whether scan() read a journal
 
     def scan(self, path: Path) -> None:
         with open(path, "rb") as journal:
             for line in journal:
                 if line.strip():
                     self._line(line)
+        self.searched = True
 
     def _line(self, line: bytes) -> None:
         comma = line.index(b",")
@@ -622,9 +627,12 @@ def _explain(store: Path) -> Explanation:
         [value for finding in findings for value in finding.values],
     )
     journal = store / JOURNAL_FILE
-    if journal.is_file():
+    size = journal.stat().st_size if journal.is_file() else 0
+    if 0 < size <= JOURNAL_SEARCH_LIMIT:  # a flooded journal would take minutes to read
         search.scan(journal)
-    drawn = _draw(store, journal, search, findings)
+    drawn = search.searched and _draw(store, journal, search, findings)
+    if not search.searched:
+        (store / EVIDENCE_SVG).unlink(missing_ok=True)
     blocks = [[list(_finding_lines(f, run, search)) for f in a.findings] for a in anomalies]
     shown = _fit(blocks, LINES - 2 - 2 * len(anomalies))
     lines = [f"Why the run is invalid (evidence from {store}):"]
@@ -636,6 +644,11 @@ def _explain(store: Path) -> Explanation:
             lines.append(f"  … and {rest} more" if count else f"  … {rest} not shown here")
     if drawn:
         lines.append(f"Diagram of these messages (highlighted): {store / EVIDENCE_SVG}")
+    elif size > JOURNAL_SEARCH_LIMIT:
+        lines.append(
+            f"(no messages shown: {JOURNAL_FILE} holds {size / MIB:.0f} MiB, more than the "
+            f"{JOURNAL_SEARCH_LIMIT / MIB:.0f} MiB searched for evidence)"
+        )
     data = [
         {
             "checker": anomaly.checker,
@@ -671,6 +684,8 @@ def _finding_lines(finding: Finding, run: Run, search: JournalSearch) -> Iterato
     yield from _wrapped(finding.title, "")
     for line in (*map(run.describe, finding.ops), *finding.facts):
         yield from _wrapped(line, "  ")
+    if not search.searched:
+        return
     messages = _messages_of(finding.ops, search)
     if finding.ops:
         yield "  client messages:" if messages else "  client messages: none in the journal"
