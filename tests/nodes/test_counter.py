@@ -157,7 +157,7 @@ class Cluster:
                 self.held.append(msg)
             else:
                 self.serve(msg)
-        elif dest in self.procs:
+        elif dest in self.ids:  # to a node not (yet, or no longer) running: lost
             if (src, dest) not in self.cut:
                 self.deliver(dest, src, body)
         else:
