@@ -22,8 +22,6 @@ import os
 import signal
 import tempfile
 import threading
-import time
-import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -35,8 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from glome.bench.runner import Interrupted, SignalGuard
-from glome.exit_codes import ABORTED
-from glome.hunt.trial import ABORTED_KIND, Trial, TrialError, run_trial
+from glome.hunt.trial import Trial, TrialError, run_trial
 
 LOCAL = "local"
 DASK_SCHEME = "dask"
@@ -70,32 +67,11 @@ def dask_address(executor: str) -> str | None:
     return f"tcp://{parts.netloc}"
 
 
-def checked_trial(
-    argv: list[str],
-    seed: int,
-    store_root: Path,
-    *,
-    plots: bool = False,
-    guard: SignalGuard | None = None,
-) -> Trial:
-    """``run_trial``, with a glome bug on one seed (a checker that raises) reported as that
-    seed's abort, so that a sweep goes on and lists it with the line that replays it."""
-    started = time.perf_counter()
-    try:
-        return run_trial(argv, seed, store_root, plots=plots, guard=guard)
-    except TrialError:
-        raise
-    except Exception as error:
-        seconds = round(time.perf_counter() - started, 3)
-        why = f"glome broke: {error!r}\n{traceback.format_exc()}"
-        return Trial(seed, ABORTED, None, (ABORTED_KIND,), 0, 0, 0, seconds, None, why)
-
-
 def lean_trial(argv: list[str], seed: int, guard: SignalGuard | None = None) -> Trial:
     """One seed without plots in a temporary store, deleted afterwards: what a sweep keeps
     of a seed is its ``Trial``; a failing one is rerun in full where its store is wanted."""
     with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX) as scratch:
-        trial = checked_trial(argv, seed, Path(scratch), guard=guard)
+        trial = run_trial(argv, seed, Path(scratch), guard=guard)
     return dataclasses.replace(trial, store=None)
 
 

@@ -45,11 +45,10 @@ from glome.hunt.executors import (
     Executor,
     ExecutorBroke,
     ExecutorUnavailable,
-    checked_trial,
     open_executor,
 )
 from glome.hunt.progress import progress_for
-from glome.hunt.trial import Trial, TrialError, command_line, test_options, with_options
+from glome.hunt.trial import Trial, TrialError, command_line, run_trial, test_options, with_options
 
 PROG = "glome sweep"
 DESCRIPTION = """\
@@ -350,7 +349,7 @@ def rerun_failures(sweep: Sweep, guard: SignalGuard, err: TextIO) -> None:
     try:
         for seed in sweep.failing():
             print(f"{PROG}: seed {seed} failed; running it again in full", file=err, flush=True)
-            rerun = checked_trial(plan.test_args, seed, plan.store, plots=True, guard=guard)
+            rerun = run_trial(plan.test_args, seed, plan.store, plots=True, guard=guard)
             if guard.received is not None:
                 return
             sweep.reruns[seed] = rerun

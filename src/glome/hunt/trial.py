@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import shlex
 import time
+import traceback
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,8 +104,9 @@ def run_trial(
     except (UnsupportedWorkload, SimulationRefused) as error:
         raise TrialError(str(error)) from error
     except (TestAborted, NodeCrashed, SimulationError) as error:
-        seconds = time.perf_counter() - started
-        return Trial(seed, ABORTED, None, (ABORTED_KIND,), 0, 0, 0, seconds, None, str(error))
+        return _aborted(seed, started, str(error))
+    except Exception as error:  # a glome bug on this seed: the hunt lists it and goes on
+        return _aborted(seed, started, f"glome broke: {error!r}\n{traceback.format_exc()}")
     seconds = time.perf_counter() - started
     results = outcome.results or {}
     store = str(outcome.store) if outcome.store is not None else None
@@ -120,6 +122,12 @@ def run_trial(
         seconds=round(seconds, 3),
         store=store,
     )
+
+
+def _aborted(seed: int, started: float, why: str) -> Trial:
+    """A run that ended before its verdict: no counts, the reason kept."""
+    seconds = round(time.perf_counter() - started, 3)
+    return Trial(seed, ABORTED, None, (ABORTED_KIND,), 0, 0, 0, seconds, None, why)
 
 
 def failure_kinds(results: dict[str, Any]) -> tuple[str, ...]:
