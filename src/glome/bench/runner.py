@@ -140,6 +140,7 @@ class Outcome:
     results: dict[str, Any] | None = None
     glome: dict[str, Any] = field(default_factory=dict)
     explanation: str | None = None  # an invalid run's evidence (bench/explain.py)
+    history: list[Op] = field(default_factory=list)  # the ops the checkers judged
 
 
 def checker_for(
@@ -620,7 +621,7 @@ def analyze(
     store_results.write_results(store, results)
     # a lean run (--no-plots, as sweeps run) draws no evidence either; its full rerun does
     explanation = None if options.no_plots else explain_verdict(store, results)
-    return Outcome(store_results.exit_code(valid), store, results, glome, explanation)
+    return Outcome(store_results.exit_code(valid), store, results, glome, explanation, history)
 
 
 def resolve_bin(path: str) -> str:

@@ -24,7 +24,6 @@ from glome.bench.checkers.perf import bands
 from glome.bench.history import Op
 from glome.bench.options import TEST_SPECS, OptionsError, TestOptions, parse_test_args
 from glome.bench.process import NodeCrashed
-from glome.bench.results import load_history
 from glome.bench.runner import SignalGuard, run
 from glome.bench.simulation import SimulationError, SimulationRefused
 from glome.bench.workloads import UnsupportedWorkload
@@ -110,7 +109,6 @@ def run_trial(
     seconds = time.perf_counter() - started
     results = outcome.results or {}
     store = str(outcome.store) if outcome.store is not None else None
-    history = load_history(outcome.store) if outcome.store is not None else []
     return Trial(
         seed=seed,
         exit_code=outcome.exit_code,
@@ -118,7 +116,7 @@ def run_trial(
         kinds=failure_kinds(results),
         ops=int(results.get("stats", {}).get("count", 0)),
         messages=int(results.get("net", {}).get("all", {}).get("send-count", 0)),
-        faults=fault_count(history),
+        faults=fault_count(outcome.history),
         seconds=round(seconds, 3),
         store=store,
     )
