@@ -143,6 +143,16 @@ def test_cycle_existence_through_one_antidependency_hop() -> None:
     ]
 
 
+@given(edge_lists)
+def test_a_component_known_to_be_connected_has_the_same_existence_cases(
+    edges: list[tuple[int, int, int]],
+) -> None:
+    graph = build(edges)
+    for component in g.cyclic_components(graph):
+        sub = graph.select(component)
+        assert g.cycle_existence_cases(sub, connected=True) == g.cycle_existence_cases(sub)
+
+
 def test_cycle_existence_of_an_acyclic_graph_is_empty() -> None:
     assert g.cycle_existence_cases(build([(1, 2, g.WR), (2, 3, g.RW)])) == []
 

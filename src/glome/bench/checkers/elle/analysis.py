@@ -37,12 +37,12 @@ class Txns:
     by_index: dict[int, Op]
     completion: dict[int, Op]
     invocation: dict[int, Op]
-    _reads: dict[int, dict[Any, Any]] = field(default_factory=dict)
-    _writes: dict[int, dict[Any, Any]] = field(default_factory=dict)
+    _by_types: dict[tuple[str, ...], list[Op]] = field(default_factory=dict)
+    _external: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, history: Iterable[Op]) -> Txns:
-        ops = [op for op in history if is_client_op(op) and op.get("f") == "txn"]
+        ops = [op for op in history if op.get("f") == "txn" and is_client_op(op)]
         completion: dict[int, Op] = {}
         invocation: dict[int, Op] = {}
         open_by_process: dict[Any, Op] = {}
@@ -57,35 +57,36 @@ class Txns:
         return cls(ops, {op["index"]: op for op in ops}, completion, invocation)
 
     def of_type(self, *types: str) -> list[Op]:
-        return [op for op in self.history if op["type"] in types]
-
-    def ext_reads(self, op: Op) -> dict[Any, Any]:
-        """``ext_reads`` of the op's transaction, computed once."""
-        found = self._reads.get(op["index"])
+        """The ops of these types, in history order (one shared list: do not change it)."""
+        found = self._by_types.get(types)
         if found is None:
-            found = self._reads[op["index"]] = ext_reads(op["value"])
+            found = self._by_types[types] = [op for op in self.history if op["type"] in types]
         return found
 
-    def ext_writes(self, op: Op) -> dict[Any, Any]:
-        """``ext_writes`` of the op's transaction, computed once."""
-        found = self._writes.get(op["index"])
+    def external(self, op: Op) -> tuple[dict[Any, Any], dict[Any, Any]]:
+        """``external(op["value"])`` of the op's transaction, computed once."""
+        found = self._external.get(op["index"])
         if found is None:
-            found = self._writes[op["index"]] = ext_writes(op["value"])
+            found = self._external[op["index"]] = external(op["value"])
         return found
+
+
+def external(txn: Sequence[Mop], read_f: str = "r") -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """``(ext_reads(txn), ext_writes(txn))`` in one pass."""
+    reads: dict[Any, Any] = {}
+    writes: dict[Any, Any] = {}
+    for f, k, v in txn:
+        if f != read_f:
+            writes[k] = v
+        elif k not in reads and k not in writes:
+            reads[k] = v
+    return reads, writes
 
 
 def ext_reads(txn: Sequence[Mop], read_f: str = "r") -> dict[Any, Any]:
     """key -> value of each key's first read, when no write of the key preceded it:
     what the transaction observed of the world outside it."""
-    reads: dict[Any, Any] = {}
-    written: set[Any] = set()
-    for f, k, v in txn:
-        if f == read_f:
-            if k not in written and k not in reads:
-                reads[k] = v
-        else:
-            written.add(k)
-    return reads
+    return external(txn, read_f)[0]
 
 
 def ext_writes(txn: Sequence[Mop], read_f: str = "r") -> dict[Any, Any]:
@@ -149,19 +150,19 @@ def _hashable(value: Any) -> Any:
 
 
 def realtime_edges(txns: Txns, graph: g.TxnGraph) -> None:
-    """T1 -> T2 when T1 completed ok before T2 was invoked, as a transitive
-    reduction: each invocation links from the completions not yet implied."""
-    frontier: set[int] = set()
-    preceded_by: dict[int, set[int]] = {}
+    """T1 -> T2 when T1 completed ok before T2 was invoked (a transitive reduction)."""
+    kinds: list[int] = []
+    targets: list[int] = []
     for op in txns.history:
-        if op["type"] == INVOKE:
+        kind = op["type"]
+        if kind == INVOKE:
             done = txns.completion.get(op["index"])
-            if done is not None:
-                graph.link_all(frontier, done["index"], g.REALTIME)
-                preceded_by[done["index"]] = set(frontier)
-        elif op["type"] == OK:
-            frontier -= preceded_by.get(op["index"], set())
-            frontier.add(op["index"])
+            kinds.append(g.INVOKED)
+            targets.append(-1 if done is None else done["index"])
+        elif kind == OK:
+            kinds.append(g.COMMITTED)
+            targets.append(op["index"])
+    graph.link_realtime(kinds, targets)
 
 
 def process_edges(txns: Txns, graph: g.TxnGraph) -> None:

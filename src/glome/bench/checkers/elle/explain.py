@@ -31,8 +31,12 @@ MAX_COMPONENT_SIZE = 400
 SVG_PER_KIND = 5
 
 
+#: ``json.dumps(value, default=str)`` without building an encoder per value.
+_JSON = json.JSONEncoder(default=str)
+
+
 def show(value: Any) -> str:
-    return "nil" if value is None else json.dumps(value, default=str)
+    return "nil" if value is None else _JSON.encode(value)
 
 
 def describe_op(op: Op) -> str:

@@ -7,20 +7,31 @@ Every edge carries a bitmask of relations (ww, wr, rw, process, realtime).
 For classification each edge also has one *label*: the relation a reader is
 shown first (the checker's priority order, e.g. wr before ww before rw), so the
 type of a reported cycle always matches the explanation of its steps.
+
+The hot graph algorithms (linking, components, cycle existence) run in the
+compiled core, ``glome._fast.graph``, or its pure twin.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
+from glome._fast import load
 from glome.bench.checkers.elle import models
 from glome.bench.edn import Keyword
 
-WW, WR, RW, PROCESS, REALTIME = 1, 2, 4, 8, 16
+if TYPE_CHECKING:
+    from glome._fast import graph as _graph
+else:
+    _graph = load("graph")
+
+WW, WR, RW, PROCESS, REALTIME = _graph.WW, _graph.WR, _graph.RW, _graph.PROCESS, _graph.REALTIME
+INVOKED, COMMITTED = _graph.INVOKED, _graph.COMMITTED
 REL_NAMES = {WW: "ww", WR: "wr", RW: "rw", PROCESS: "process", REALTIME: "realtime"}
 DATA_RELS = WW | WR | RW
 
@@ -29,7 +40,12 @@ Adjacency = Mapping[int, Iterable[int]]
 
 def label_table(priority: Sequence[int]) -> list[int]:
     """For every relation bitmask, the relation shown first (0 for none)."""
-    return [next((rel for rel in priority if mask & rel), 0) for mask in range(32)]
+    return list(_label_table(tuple(priority)))
+
+
+@cache
+def _label_table(priority: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(next((rel for rel in priority if mask & rel), 0) for mask in range(32))
 
 
 class TxnGraph:
@@ -42,24 +58,25 @@ class TxnGraph:
 
     def link(self, a: int, b: int, rel: int) -> None:
         """Adds rel to a -> b. A self-edge only registers the vertex (Elle drops them)."""
-        edges = self.out.setdefault(a, {})
+        out = self.out
+        edges = out.get(a)
+        if edges is None:
+            edges = out[a] = {}
         if a == b:
             return
         edges[b] = edges.get(b, 0) | rel
-        self.out.setdefault(b, {})
+        if b not in out:
+            out[b] = {}
         self.rels_present |= rel
 
-    def link_all(self, sources: Iterable[int], b: int, rel: int) -> None:
-        """Adds rel to a -> b for every a in sources (none equal to b)."""
-        out = self.out
-        linked = False
-        for a in sources:
-            edges = out.setdefault(a, {})
-            edges[b] = edges.get(b, 0) | rel
-            linked = True
-        out.setdefault(b, {})
-        if linked:
-            self.rels_present |= rel
+    def link_edges(self, edges: Iterable[tuple[int, int, int]]) -> None:
+        """``link(a, b, rel)`` for every (a, b, rel), in order."""
+        self.rels_present |= _graph.link_edges(self.out, edges)
+
+    def link_realtime(self, kinds: Sequence[int], txns: Sequence[int]) -> None:
+        """The realtime order of a history's events (see ``_fast.graph.realtime_edges``)."""
+        if _graph.realtime_edges(kinds, txns, self.out):
+            self.rels_present |= REALTIME
 
     def __len__(self) -> int:
         return len(self.out)
@@ -77,54 +94,13 @@ class TxnGraph:
 
     def project(self, mask: int) -> Adjacency:
         """Adjacency keeping only edges with a relation in ``mask`` (read-only)."""
-        if self.rels_present & ~mask == 0:
-            return self.out  # every edge qualifies; a dict iterates its targets
-        return {v: [w for w, r in edges.items() if r & mask] for v, edges in self.out.items()}
+        return _graph.project(self.out, self.rels_present, mask)
 
 
-def strongly_connected(adjacency: Adjacency, vertices: Iterable[int]) -> list[list[int]]:
+def strongly_connected(adjacency: Adjacency, vertices: Iterable[Any]) -> list[list[Any]]:
     """Tarjan's components (singletons included), sinks first: every component
     comes after all components it can reach."""
-    index: dict[int, int] = {}
-    low: dict[int, int] = {}
-    on_stack: set[int] = set()
-    stack: list[int] = []
-    components: list[list[int]] = []
-    for root in vertices:
-        if root in index:
-            continue
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        work = [(root, iter(adjacency.get(root, ())))]
-        while work:
-            vertex, successors = work[-1]
-            descended = False
-            for nxt in successors:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = len(index)
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(adjacency.get(nxt, ()))))
-                    descended = True
-                    break
-                if nxt in on_stack and index[nxt] < low[vertex]:
-                    low[vertex] = index[nxt]
-            if descended:
-                continue
-            work.pop()
-            if work and low[vertex] < low[work[-1][0]]:
-                low[work[-1][0]] = low[vertex]
-            if low[vertex] == index[vertex]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == vertex:
-                        break
-                components.append(component)
-    return components
+    return _graph.strongly_connected(adjacency, vertices)
 
 
 def cyclic_components(graph: TxnGraph) -> list[list[int]]:
@@ -181,21 +157,11 @@ EXISTENCE_SPECS: tuple[ExistenceSpec, ...] = (
 )
 
 
-def _existence_adjacency(graph: TxnGraph, spec: ExistenceSpec) -> Adjacency:
-    base = graph.project(spec.base)
-    if not spec.extension:
-        return base
-    hop = graph.project(spec.extension)
-    adjacency = {v: set(ws) for v, ws in base.items()}
-    for v, ws in base.items():
-        for w in ws:
-            adjacency[v].update(hop.get(w, ()))
-    return adjacency
-
-
-def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
+def cycle_existence_cases(graph: TxnGraph, connected: bool = False) -> list[dict[str, Any]]:
     """For each model whose subgraph of this component has a cycle, the smallest
-    cyclic component as evidence; stronger models are then skipped."""
+    cyclic component as evidence; stronger models are then skipped. ``connected``
+    says the graph is known to be strongly connected: then a subgraph keeping
+    every edge is itself the one component, found without a search."""
     cases: list[dict[str, Any]] = []
     ruled_out: set[str] = set()
     present = graph.rels_present
@@ -204,14 +170,12 @@ def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
         if spec.model in ruled_out:
             continue
         key = (spec.base & present, spec.extension & present)
+        if key not in seen and connected and key == (present, 0) and len(graph) > 1:
+            seen[key] = list(graph.out)
         if key not in seen:
-            adjacency = _existence_adjacency(graph, spec)
-            cyclic = [
-                c
-                for c in strongly_connected(adjacency, graph.out)
-                if len(c) > 1 or c[0] in adjacency.get(c[0], ())
-            ]
-            seen[key] = min(cyclic, key=len) if cyclic else None
+            seen[key] = _graph.smallest_cyclic_component(
+                graph.out, present, spec.base, spec.extension
+            )
         smallest = seen[key]
         if smallest is None:
             continue
@@ -231,9 +195,14 @@ def cycle_existence_cases(graph: TxnGraph) -> list[dict[str, Any]]:
 def anomalies_ruled_out_by_existence(cases: Sequence[dict[str, Any]]) -> set[str]:
     """Cycle anomalies that cannot be present: those prohibited by a model whose
     subgraph was found acyclic."""
-    impossible = models.impossible_models(case["not"] for case in cases)
+    return set(_ruled_out_by_existence(tuple(case["not"] for case in cases)))
+
+
+@cache
+def _ruled_out_by_existence(violated_models: tuple[str, ...]) -> frozenset[str]:
+    impossible = models.impossible_models(violated_models)
     possible = [spec.model for spec in EXISTENCE_SPECS if spec.model not in impossible]
-    return set(models.prohibited_anomaly_types(possible)) & set(CYCLE_SPECS)
+    return models.prohibited_anomaly_types(possible) & frozenset(CYCLE_SPECS)
 
 
 # --- searching for specific cycles ------------------------------------------
@@ -275,6 +244,10 @@ _BASE_SPECS = (
 CYCLE_SPECS: dict[str, CycleSpec] = {
     spec.name: spec for base in _BASE_SPECS for spec in _variants(base)
 }
+
+
+#: The cycle types in the order they are searched for: the most severe first.
+SEARCH_ORDER = models.severity_order(CYCLE_SPECS)
 
 
 def classify(labels: Sequence[int]) -> str:
@@ -321,10 +294,12 @@ class LabeledComponent:
     def __init__(self, graph: TxnGraph, priority: Sequence[int], deadline: float) -> None:
         self.vertices = sorted(graph.out)
         self.deadline = deadline
-        label = label_table(priority)
+        label = _label_table(tuple(priority))
         self.edges = {
             v: [(w, label[rels]) for w, rels in sorted(graph.out[v].items())] for v in self.vertices
         }
+        #: label -> how many edges carry it
+        self.label_counts = Counter(label for ws in self.edges.values() for _, label in ws)
 
     def _check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -335,6 +310,10 @@ class LabeledComponent:
         path_labels = spec.labels | (RW if spec.rw in (NONADJACENT, ADJACENT) else 0)
         edge_labels = path_labels | (RW if spec.rw != NONE else 0)
         anchor = RW if spec.rw != NONE else (_rarest(self, spec.required) or WW)
+        if any(rel & spec.required and not self.label_counts[rel] for rel in REL_NAMES):
+            return None  # a required label no edge carries
+        if not self.label_counts[anchor]:
+            return None  # no edge to start a cycle from
         path_adjacency = {
             v: [w for w, label in ws if label & path_labels] for v, ws in self.edges.items()
         }
@@ -419,11 +398,7 @@ def _unwind(
 
 
 def _rarest(component: LabeledComponent, required: int) -> int:
-    counts = {rel: 0 for rel in REL_NAMES if rel & required}
-    for ws in component.edges.values():
-        for _, label in ws:
-            if label in counts:
-                counts[label] += 1
+    counts = {rel: component.label_counts[rel] for rel in REL_NAMES if rel & required}
     return min(counts, key=lambda rel: (counts[rel], rel)) if counts else 0
 
 
@@ -477,12 +452,12 @@ def search_component(
     """Cycle anomalies in one strongly connected component, most severe first;
     types implied by one already found, or impossible by cycle existence, are
     skipped. Past the budget the search stops with a fallback cycle."""
-    existence = cycle_existence_cases(graph)
+    existence = cycle_existence_cases(graph, connected=True)
     skip = anomalies_ruled_out_by_existence(existence)
     component = LabeledComponent(graph, priority, time.monotonic() + budget_seconds)
     cycles: list[Cycle] = []
     searched: list[str] = []
-    for name in models.severity_order(CYCLE_SPECS):
+    for name in SEARCH_ORDER:
         if name in skip:
             continue
         searched.append(name)

@@ -19,6 +19,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from glome.bench.checkers.collector import collector_paused
 from glome.bench.checkers.elle import analysis as an
 from glome.bench.checkers.elle import explain, models
 from glome.bench.checkers.elle import graph as g
@@ -42,6 +43,7 @@ class _Initial:
 INITIAL = _Initial()
 
 
+@collector_paused()
 def analyse(
     history: list[Op],
     consistency_models: Sequence[str],
@@ -99,10 +101,19 @@ def sorted_values(ops: list[Op]) -> dict[Any, list[list[Any]]]:
     appends: dict[Any, list[Any]] = {}
     for op in ops:
         for f, k, v in op["value"]:
-            if f == READ and v:
-                seen.setdefault(k, {}).setdefault(tuple(v), v)
+            if f == READ:
+                if v:
+                    distinct = seen.get(k)
+                    if distinct is None:
+                        seen[k] = {tuple(v): v}
+                    else:
+                        distinct.setdefault(tuple(v), v)
             elif f == APPEND:
-                appends.setdefault(k, []).append(v)
+                appended = appends.get(k)
+                if appended is None:
+                    appends[k] = [v]
+                else:
+                    appended.append(v)
     values = {k: list(vs.values()) for k, vs in seen.items()}
     values.update({k: [[vs[0]]] for k, vs in appends.items() if len(vs) == 1})
     return {k: sorted(vs, key=len) for k, vs in values.items()}
@@ -133,7 +144,11 @@ def _write_index(ops: list[Op]) -> dict[Any, dict[Any, Op]]:
     for op in ops:
         for f, k, v in op["value"]:
             if f == APPEND:
-                index.setdefault(k, {})[v] = op
+                by_value = index.get(k)
+                if by_value is None:
+                    index[k] = {v: op}
+                else:
+                    by_value[v] = op
     return index
 
 
@@ -155,7 +170,13 @@ class AppendOrders:
             for f, k, v in op["value"]:
                 if f == READ and not (op["type"] == INFO and v is None):
                     last = v[-1] if v else INITIAL
-                    readers.setdefault(k, {}).setdefault(last, []).append(op)
+                    by_last = readers.get(k)
+                    if by_last is None:
+                        readers[k] = {last: [op]}
+                    elif last in by_last:
+                        by_last[last].append(op)
+                    else:
+                        by_last[last] = [op]
         return cls(order, position, _write_index(possible), readers)
 
     def previous(self, k: Any, v: Any) -> Any:
@@ -166,41 +187,47 @@ class AppendOrders:
         seen = self.order.get(k)
         return seen[-1] if seen else INITIAL
 
+    def appender(self, op: Op, k: Any, element: Any) -> Op | None:
+        """Who appended ``element`` to k, if not ``op`` itself (never INITIAL's)."""
+        writer = self.writer.get(k, {}).get(element)
+        return writer if writer is not None and writer["index"] != op["index"] else None
+
+    def readers_ending(self, op: Op, k: Any, last: Any) -> list[Op]:
+        """Who read k up to ``last`` (INITIAL: empty), other than ``op`` itself."""
+        readers = self.readers.get(k, {}).get(last, ())
+        return [r for r in readers if r["index"] != op["index"]]
+
     def wr_dep(self, op: Op, k: Any, v: Any) -> Op | None:
         """Who appended the last element this read saw, if not the reader itself."""
-        if not v:
-            return None
-        writer = self.writer.get(k, {}).get(v[-1])
-        return writer if writer is not None and writer["index"] != op["index"] else None
+        return self.appender(op, k, v[-1]) if v else None
 
     def ww_dep(self, op: Op, k: Any, v: Any) -> Op | None:
         """Who appended the element before this append, if not this txn itself."""
-        previous = self.previous(k, v)
-        if previous is INITIAL:
-            return None
-        writer = self.writer.get(k, {}).get(previous)
-        return writer if writer is not None and writer["index"] != op["index"] else None
+        return self.appender(op, k, self.previous(k, v))
 
     def rw_deps(self, op: Op, k: Any, v: Any) -> list[Op]:
         """Who read the state just before this append (and so missed it)."""
-        readers = self.readers.get(k, {}).get(self.previous(k, v), ())
-        return [r for r in readers if r["index"] != op["index"]]
+        return self.readers_ending(op, k, self.previous(k, v))
 
 
 def dependency_graph(possible: list[Op], orders: AppendOrders) -> g.TxnGraph:
-    graph = g.TxnGraph()
+    """ww_dep, rw_deps and wr_dep of every micro-op, each append's predecessor looked up once."""
+    edges: list[tuple[int, int, int]] = []
     for op in possible:
+        index = op["index"]
         for f, k, v in op["value"]:
             if f == APPEND:
-                writer = orders.ww_dep(op, k, v)
+                previous = orders.previous(k, v)
+                writer = orders.appender(op, k, previous)
                 if writer is not None:
-                    graph.link(writer["index"], op["index"], g.WW)
-                for reader in orders.rw_deps(op, k, v):
-                    graph.link(reader["index"], op["index"], g.RW)
-            else:
-                writer = orders.wr_dep(op, k, v)
+                    edges.append((writer["index"], index, g.WW))
+                edges += [(r["index"], index, g.RW) for r in orders.readers_ending(op, k, previous)]
+            elif v:
+                writer = orders.appender(op, k, v[-1])
                 if writer is not None:
-                    graph.link(writer["index"], op["index"], g.WR)
+                    edges.append((writer["index"], index, g.WR))
+    graph = g.TxnGraph()
+    graph.link_edges(edges)
     return graph
 
 
@@ -268,10 +295,10 @@ def duplicate_cases(possible: list[Op]) -> list[dict[str, Any]]:
     cases = []
     for op in possible:
         for mop in op["value"]:
-            if mop[0] == READ and mop[2]:
-                dups = {e: n for e, n in sorted(Counter(mop[2]).items()) if n > 1}
-                if dups:
-                    cases.append({"op": op, "mop": mop, "duplicates": dups})
+            read = mop[2]
+            if mop[0] == READ and read and len(set(read)) < len(read):
+                dups = {e: n for e, n in sorted(Counter(read).items()) if n > 1}
+                cases.append({"op": op, "mop": mop, "duplicates": dups})
     return cases
 
 
@@ -305,14 +332,16 @@ def future_read_cases(txns: an.Txns) -> list[dict[str, Any]]:
     """A committed txn reading an element it appends only later."""
     cases = []
     for op in txns.of_type(OK):
-        read_by: dict[Any, dict[Any, list[Any]]] = {}
+        reads_of: dict[Any, list[list[Any]]] = {}
         for mop in op["value"]:
             f, k, v = mop
             if f == READ:
-                for element in v or ():
-                    read_by.setdefault(k, {}).setdefault(element, mop)
-            elif v in read_by.get(k, {}):
-                cases.append({"op": op, "mop": read_by[k][v], "element": v})
+                if v:
+                    reads_of.setdefault(k, []).append(mop)
+                continue
+            earliest = next((read for read in reads_of.get(k, ()) if v in read[2]), None)
+            if earliest is not None:
+                cases.append({"op": op, "mop": earliest, "element": v})
                 break
     return cases
 
@@ -346,18 +375,19 @@ def g1a_cases(txns: an.Txns) -> list[dict[str, Any]]:
     for op in txns.of_type(OK):
         for mop in op["value"]:
             f, k, v = mop
-            if f == READ and k in failed:
-                for element in v or ():
-                    writer = failed[k].get(element)
-                    if writer is not None:
-                        cases.append(
-                            {
-                                "op": op,
-                                "mop": mop,
-                                "writer": txns.by_index[writer],
-                                "element": element,
-                            }
-                        )
+            if f != READ or not v or k not in failed or failed[k].keys().isdisjoint(v):
+                continue
+            for element in v:
+                writer = failed[k].get(element)
+                if writer is not None:
+                    cases.append(
+                        {
+                            "op": op,
+                            "mop": mop,
+                            "writer": txns.by_index[writer],
+                            "element": element,
+                        }
+                    )
     return cases
 
 

@@ -269,7 +269,12 @@ def validate(models: Iterable[str]) -> list[str]:
 
 def implied_anomalies(anomalies: Iterable[str]) -> set[str]:
     """The anomalies given and every anomaly they imply."""
-    return _closure(_ANOMALY_IMPLIES, anomalies)
+    return set(_implied_anomalies(tuple(anomalies)))
+
+
+@cache
+def _implied_anomalies(anomalies: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_closure(_ANOMALY_IMPLIES, anomalies))
 
 
 def anomalies_implying(anomalies: Iterable[str]) -> set[str]:
@@ -279,7 +284,12 @@ def anomalies_implying(anomalies: Iterable[str]) -> set[str]:
 
 def impossible_models(impossible: Iterable[str]) -> set[str]:
     """Canonical models ruled out once ``impossible`` are: every stronger model too."""
-    return _closure(_MODEL_IMPLIED_BY, (canonical(m) for m in validate(impossible)))
+    return set(_impossible_models(tuple(validate(impossible))))
+
+
+@cache
+def _impossible_models(impossible: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_closure(_MODEL_IMPLIED_BY, (canonical(m) for m in impossible)))
 
 
 @cache

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from glome.bench.checkers.collector import collector_paused
 from glome.bench.checkers.elle import analysis as an
 from glome.bench.checkers.elle import explain, models
 from glome.bench.checkers.elle import graph as g
@@ -28,6 +29,8 @@ READ, WRITE = "r", "w"
 PRIORITY = (g.WR, g.WW, g.RW, g.PROCESS, g.REALTIME)
 
 VersionGraphs = dict[Any, dict[Any, set[Any]]]
+#: key -> value -> indices of the txns that read or wrote it
+ValueIndex = dict[Any, dict[Any, list[int]]]
 
 
 def maelstrom_verdict(result: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +43,7 @@ def maelstrom_verdict(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "anomaly-types": types, "anomalies": anomalies, "valid?": not types}
 
 
+@collector_paused()
 def analyse(
     history: list[Op],
     consistency_models: Sequence[str],
@@ -81,43 +85,37 @@ def _check_key_types(txns: an.Txns) -> None:
 # --- version orders ----------------------------------------------------------
 
 
-def _link(graphs: VersionGraphs, key: Any, v1: Any, v2: Any) -> None:
-    graphs.setdefault(key, {}).setdefault(v1, set()).add(v2)
-    graphs[key].setdefault(v2, set())
-
-
 def initial_state_versions(txns: an.Txns) -> VersionGraphs:
     """nil precedes every value written (by ok or info txns) or read (by ok txns)."""
     graphs: VersionGraphs = {}
     for op in txns.of_type(OK, INFO):
-        pairs = list(txns.ext_writes(op).items())
-        if op["type"] == OK:
-            pairs += txns.ext_reads(op).items()
+        reads, writes = txns.external(op)
+        pairs = [*writes.items(), *reads.items()] if op["type"] == OK else writes.items()
         for k, v in pairs:
-            if v is not None:
-                _link(graphs, k, None, v)
+            if v is None:
+                continue
+            order = graphs.get(k)
+            if order is None:
+                order = graphs[k] = {None: set()}
+            order[None].add(v)
+            if v not in order:
+                order[v] = set()
     return graphs
 
 
-def writes_follow_reads_versions(txns: an.Txns) -> VersionGraphs:
-    """Within a committed txn, a key's external read precedes its final write."""
-    graphs: VersionGraphs = {}
+def add_writes_follow_reads(txns: an.Txns, graphs: VersionGraphs) -> bool:
+    """Within a committed txn, a key's external read precedes its final write.
+    Adds those version edges to ``graphs``; says whether there were any."""
+    added = False
     for op in txns.of_type(OK):
-        writes = txns.ext_writes(op)
-        for k, v in txns.ext_reads(op).items():
+        reads, writes = txns.external(op)
+        for k, v in reads.items():
             if v is not None and k in writes and writes[k] != v:
-                _link(graphs, k, v, writes[k])
-    return graphs
-
-
-def _union(a: VersionGraphs, b: VersionGraphs) -> VersionGraphs:
-    merged = {k: {v: set(ws) for v, ws in vs.items()} for k, vs in a.items()}
-    for k, vs in b.items():
-        for v, ws in vs.items():
-            merged.setdefault(k, {}).setdefault(v, set()).update(ws)
-            for w in ws:
-                merged[k].setdefault(w, set())
-    return merged
+                order = graphs.setdefault(k, {})
+                order.setdefault(v, set()).add(writes[k])
+                order.setdefault(writes[k], set())
+                added = True
+    return added
 
 
 def _value_order(value: Any) -> tuple[int, Any]:
@@ -141,51 +139,63 @@ def cyclic_version_cases(graphs: VersionGraphs, sources: list[str]) -> list[dict
 def version_graphs(txns: an.Txns) -> tuple[VersionGraphs, dict[str, Any]]:
     """The version order per key, and cyclic-versions if writes-follow-reads
     contradicts itself (then only the initial-state order is kept)."""
-    initial = initial_state_versions(txns)
-    combined = _union(initial, writes_follow_reads_versions(txns))
-    cycles = cyclic_version_cases(combined, ["initial-state", "wfr-keys"])
+    versions = initial_state_versions(txns)
+    if not add_writes_follow_reads(txns, versions):
+        return versions, {}  # nil before every other value: no cycle possible
+    cycles = cyclic_version_cases(versions, ["initial-state", "wfr-keys"])
     if cycles:
-        return initial, {"cyclic-versions": cycles}
-    return combined, {}
+        return initial_state_versions(txns), {"cyclic-versions": cycles}
+    return versions, {}
 
 
 # --- the dependency graph ----------------------------------------------------
 
 
-def _index(ops: list[Op], extract: Any) -> dict[Any, dict[Any, list[int]]]:
-    """key -> value -> indices of the ops whose ``extract`` maps key to value."""
-    index: dict[Any, dict[Any, list[int]]] = {}
-    for op in ops:
-        for k, v in extract(op).items():
-            index.setdefault(k, {}).setdefault(v, []).append(op["index"])
-    return index
+def _indices(txns: an.Txns, oks: list[Op]) -> tuple[ValueIndex, ValueIndex]:
+    """key -> value -> indices of the ok txns that read (first) and wrote (last) it."""
+    reads: ValueIndex = {}
+    writes: ValueIndex = {}
+    for op in oks:
+        index = op["index"]
+        for found, values in zip((reads, writes), txns.external(op), strict=True):
+            for k, v in values.items():
+                by_value = found.get(k)
+                if by_value is None:
+                    found[k] = {v: [index]}
+                elif v in by_value:
+                    by_value[v].append(index)
+                else:
+                    by_value[v] = [index]
+    return reads, writes
 
 
 def dependency_graph(txns: an.Txns, versions: VersionGraphs) -> g.TxnGraph:
     """wr edges from each read to its writer, ww and rw edges from the version order."""
-    oks = txns.of_type(OK)
-    reads = _index(oks, txns.ext_reads)
-    writes = _index(oks, txns.ext_writes)
-    graph = g.TxnGraph()
+    reads, writes = _indices(txns, txns.of_type(OK))
+    edges: list[tuple[int, int, int]] = []
     for k, readers_by_value in reads.items():
+        k_writes = writes.get(k, {})
         for v, readers in readers_by_value.items():
-            writers = writes.get(k, {}).get(v, [])
+            writers = k_writes.get(v, ())
             if len(writers) > 1:
                 raise an.HistoryError(
                     f"Key {k!r} had value {v!r} written by more than one op: {writers}"
                 )
             for writer in writers:
-                for reader in readers:
-                    graph.link(writer, reader, g.WR)
+                edges += [(writer, reader, g.WR) for reader in readers]
     for k, order in versions.items():
         k_writes, k_reads = writes.get(k, {}), reads.get(k, {})
         for v1, laters in order.items():
+            earlier_writes = k_writes.get(v1, ())
+            earlier_reads = k_reads.get(v1, ())
+            if not (earlier_writes or earlier_reads):
+                continue
             for v2 in laters:
                 for later in k_writes.get(v2, ()):
-                    for earlier in k_writes.get(v1, ()):
-                        graph.link(earlier, later, g.WW)
-                    for earlier in k_reads.get(v1, ()):
-                        graph.link(earlier, later, g.RW)
+                    edges += [(earlier, later, g.WW) for earlier in earlier_writes]
+                    edges += [(earlier, later, g.RW) for earlier in earlier_reads]
+    graph = g.TxnGraph()
+    graph.link_edges(edges)
     return graph
 
 
