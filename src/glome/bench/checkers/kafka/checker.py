@@ -40,6 +40,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from glome.bench.checkers.collector import collector_paused
 from glome.bench.checkers.kafka import realtime, sequences, transactions, version_order, visibility
 from glome.bench.edn import Keyword
 from glome.bench.history import UNKNOWN, CheckContext, Op
@@ -143,6 +144,11 @@ def _write_explanations(store: Path, cycles: list[dict[str, Any]]) -> None:
 
 
 def check(history: list[Op], ctx: CheckContext | None) -> dict[str, Any]:
+    with collector_paused():
+        return _check(history, ctx)
+
+
+def _check(history: list[Op], ctx: CheckContext | None) -> dict[str, Any]:
     parsed = transactions.parse(history)
     sources = visibility.match_reads(parsed)
     if sources.unwritten:

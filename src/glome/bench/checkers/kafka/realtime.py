@@ -30,15 +30,15 @@ redundant (that pruning only happens in Elle's own verdict).
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Any, cast
 
 import orjson
 
 from glome.bench.checkers.elle import models
 from glome.bench.checkers.elle.graph import EXISTENCE_SPECS
+from glome.bench.checkers.kafka import backend
 from glome.bench.checkers.kafka.transactions import SEND, Assign, KafkaHistory
-from glome.bench.checkers.kafka.values import Hashable, thaw
+from glome.bench.checkers.kafka.values import thaw
 from glome.bench.checkers.kafka.version_order import Error
 from glome.bench.checkers.kafka.visibility import FutureRead
 from glome.bench.edn import Keyword
@@ -192,25 +192,6 @@ def cycle_cases(
     }
 
 
-def _known_offsets(history: KafkaHistory) -> dict[Hashable, tuple[list[int], list[int]]]:
-    """key -> (offsets, times): offset o is known to exist from the time of the
-    first step whose offset is >= o (steps strictly increase in both)."""
-    known: dict[Hashable, tuple[list[int], list[int]]] = {}
-    for txn in history.txns:
-        if txn.type != OK and txn.type != INFO:
-            continue
-        for key, offset in txn.highest.items():
-            if offset < 0:
-                continue
-            steps = known.get(key)
-            if steps is None:
-                steps = known[key] = ([], [])
-            if not steps[0] or offset > steps[0][-1]:
-                steps[0].append(offset)
-                steps[1].append(txn.op["time"])
-    return known
-
-
 def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
     """The poll that was provably the most out of date, as Jepsen measures it.
 
@@ -222,35 +203,18 @@ def worst_realtime_lag(history: KafkaHistory) -> dict[str, Any]:
     """
     if not history.has_times:
         return dict(NO_LAG)
-    known = _known_offsets(history)
-    worst: tuple[int, int, Any, Hashable] | None = None
-    worst_lag = 0
-    offsets_by_process: dict[Any, dict[Hashable, int]] = {}
+    completed = [txn for txn in history.txns if txn.type == OK or txn.type == INFO]
+    known = backend.orders.known_offsets([(txn.op["time"], txn.highest) for txn in completed])
+    steps: list[tuple[Any, int, Any, bool]] = []
     for event in history.events:
         if event.type != OK:
             continue
         if type(event) is Assign:
-            held = offsets_by_process.get(event.process, {})
-            offsets_by_process[event.process] = {key: held.get(key, -1) for key in event.keys}
-            continue
-        if event.f == SEND:
-            continue
-        held = offsets_by_process.setdefault(event.process, {})
-        for key, offset in event.highest.items():
-            previous = held.get(key)
-            if previous is None or offset > previous:
-                held[key] = offset
-        started = cast(int, event.invoke_time)  # has_times: every invocation has a :time
-        if worst is None and held:
-            worst = (0, started, event.process, next(iter(held)))
-        for key, offset in held.items():
-            steps = known.get(key)
-            if steps is None or offset >= steps[0][-1]:
-                continue
-            lag = started - steps[1][bisect_left(steps[0], offset + 1)]
-            if lag > worst_lag:
-                worst_lag = lag
-                worst = (lag, started, event.process, key)
+            steps.append((event.process, 0, event.keys, True))
+        elif event.f != SEND:
+            # has_times: every invocation has a :time
+            steps.append((event.process, cast(int, event.invoke_time), event.highest, False))
+    worst = backend.orders.worst_lag(steps, known)
     if worst is None:
         return dict(NO_LAG)
     lag, started, process, key = worst

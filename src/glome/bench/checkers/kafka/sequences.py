@@ -24,14 +24,13 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from glome.bench.checkers.kafka import backend
 from glome.bench.checkers.kafka.transactions import SEND, Assign, KafkaHistory, Txn
 from glome.bench.checkers.kafka.values import Hashable, thaw
 from glome.bench.checkers.kafka.version_order import Error, KeyOrder
 from glome.bench.history import INFO, OK
 
 NO_ORDER = KeyOrder()
-#: the basis a poll leaves when it returned no message for a key
-NOTHING = object()
 
 
 def _classify(
@@ -61,27 +60,25 @@ def internal_poll_cases(
     history: KafkaHistory, orders: dict[Hashable, KeyOrder]
 ) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
-    for txn in history.ok_polls:
-        for key, pairs in txn.reads.items():
-            order = orders.get(key, NO_ORDER)
-            index_of = order.index_of
-            previous_index = None
-            previous = None
-            for _, message in pairs:
-                index = index_of.get(message)
-                if index is not None and previous_index is not None and index - previous_index != 1:
-                    kind, error = _classify(order, key, previous, previous_index, message, index)
-                    error["op"] = txn.op
-                    cases[kind].append(error)
-                previous_index = index
-                previous = message
+    polls = history.ok_polls
+    index_of = {key: order.index_of for key, order in orders.items()}
+    steps = backend.orders.irregular_steps([txn.reads for txn in polls], index_of)
+    for number, key, position in steps:
+        txn = polls[number]
+        pairs = txn.reads[key]
+        order = orders[key]
+        before, after = pairs[position - 1][1], pairs[position][1]
+        low, high = order.index_of[before], order.index_of[after]
+        kind, error = _classify(order, key, before, low, after, high)
+        error["op"] = txn.op
+        cases[kind].append(error)
     return cases
 
 
 def poll_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> dict[str, list[Error]]:
     cases: dict[str, list[Error]] = {"skip": [], "nonmonotonic": []}
     for events in history.by_process.values():
-        last_read: dict[Hashable, tuple[Txn, Any]] = {}
+        last_read: dict[Hashable, tuple[Txn, Hashable]] = {}
         for event in events:
             if type(event) is Assign:
                 if event.type == OK or event.type == INFO:
@@ -90,15 +87,20 @@ def poll_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrder]) -> dict[
                 continue
             if event.type != OK or event.f == SEND:
                 continue
-            for key, pairs in event.reads.items():
+            reads = event.reads
+            for key, pairs in reads.items():
                 last = last_read.get(key)
-                if last is not None and pairs and last[1] is not NOTHING:
+                if last is not None:
                     step = _step(orders.get(key, NO_ORDER), key, last[1], pairs[0][1])
                     if step is not None:
                         kind, error = step
                         error["ops"] = [last[0].op, event.op]
                         cases[kind].append(error)
-                last_read[key] = (event, pairs[-1][1] if pairs else NOTHING)
+                last_read[key] = (event, pairs[-1][1])
+            if len(reads) < len(event.highest):  # a key returned empty leaves no basis
+                for key in event.highest:
+                    if key not in reads:
+                        last_read.pop(key, None)
     return cases
 
 
@@ -125,9 +127,11 @@ def nonmonotonic_send_cases(history: KafkaHistory, orders: dict[Hashable, KeyOrd
             for key, messages in _per_key(event.writes).items():
                 last = last_sent.get(key)
                 if last is not None:
-                    step = _step(orders.get(key, NO_ORDER), key, last[1], messages[0])
-                    if step is not None and step[0] == "nonmonotonic":
-                        error = step[1]
+                    order = orders.get(key, NO_ORDER)
+                    low = order.index_of.get(last[1])
+                    high = order.index_of.get(messages[0])
+                    if low is not None and high is not None and high <= low:
+                        _, error = _classify(order, key, last[1], low, messages[0], high)
                         error["ops"] = [last[0].op, event.op]
                         cases.append(error)
                 last_sent[key] = (event, messages[-1])

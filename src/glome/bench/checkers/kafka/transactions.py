@@ -4,9 +4,10 @@ Every completed client ``send``/``poll``/``assign`` becomes a record holding its
 completion op, the position of its invocation and completion in the history
 (realtime order), and its payload parsed once: the messages a send wrote and
 the ``[offset, message]`` pairs an ok poll returned, with keys and messages
-frozen (see values.py). An invocation that never completed counts as an
-indeterminate (info) completion placed after the last op, so a message it may
-have written still has a writer.
+frozen (see values.py; the core's ``read_poll`` parses a poll's messages, and
+keeps a key's list as it is when nothing in it needs freezing). An invocation
+that never completed counts as an indeterminate (info) completion placed after
+the last op, so a message it may have written still has a writer.
 
 A send's message is the pair ``[offset, msg]`` on an ok completion and the bare
 ``msg`` otherwise (a failed or indeterminate completion carries its
@@ -15,9 +16,11 @@ invocation's value), as the Maelstrom client records them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, final
 
+from glome.bench.checkers.kafka import backend
 from glome.bench.checkers.kafka.values import Hashable, freeze
 from glome.bench.history import INFO, INVOKE, NEMESIS, OK, Op
 
@@ -27,6 +30,7 @@ ASSIGN = "assign"
 SEEK_TO_BEGINNING = "seek-to-beginning?"
 
 Offset = Any  # an int from the service, or None when the offset is unknown
+Pair = Sequence[Any]  # (offset, message) as an ok poll returned it, message frozen
 
 
 @dataclass(slots=True, eq=False)
@@ -42,10 +46,11 @@ class Txn:
     invoke_time: int | None
     #: (key, offset, message) per send micro-op
     writes: list[tuple[Hashable, Offset, Hashable]] = field(default_factory=list)
-    #: key -> [(offset, message)] as an ok poll returned them
-    reads: dict[Hashable, list[tuple[Offset, Hashable]]] = field(default_factory=dict)
-    #: key -> the highest offset this op shows to exist, -1 for a key polled empty
-    #: (Jepsen's op->max-offsets, for the realtime lag)
+    #: key -> [(offset, message)] as an ok poll returned them (keys returned empty left out)
+    reads: dict[Hashable, list[Pair]] = field(default_factory=dict)
+    #: key -> the highest offset this op shows to exist, -1 for a key polled empty;
+    #: an ok poll's holds every key it returned (Jepsen's op->max-offsets, for the
+    #: realtime lag)
     highest: dict[Hashable, int] = field(default_factory=dict)
 
 
@@ -75,7 +80,8 @@ class KafkaHistory:
     by_process: dict[Any, list[Event]]
     #: key -> message -> the last send completion that wrote it
     writer_of: dict[Hashable, dict[Hashable, Txn]]
-    #: key -> every message an ok poll returned
+    #: key -> every message an ok poll returned, keys in the order ok polls first
+    #: returned them (with or without messages)
     ok_reads: dict[Hashable, set[Hashable]]
     #: distinct errors of indeterminate sends and polls, in history order
     info_causes: list[Any]
@@ -97,24 +103,10 @@ def _parse_send(txn: Txn) -> None:
         txn.writes.append((key, offset, freeze(message)))
 
 
-def _parse_poll(txn: Txn) -> None:
-    reads = txn.reads
-    highest = txn.highest
+def _parse_poll(txn: Txn, returned: dict[Hashable, set[Hashable]]) -> None:
     for mop in txn.op.get("value") or ():
-        if mop[0] != POLL or len(mop) < 2 or not isinstance(mop[1], dict):
-            continue
-        for raw_key, pairs in mop[1].items():
-            key = freeze(raw_key)
-            into = reads.get(key)
-            if into is None:
-                into = reads[key] = []
-            top = highest.get(key, -1)
-            for offset, message in pairs or ():
-                kind = type(message)
-                into.append((offset, message if kind is int or kind is str else freeze(message)))
-                if type(offset) is int and offset > top:
-                    top = offset
-            highest[key] = top
+        if mop[0] == POLL and len(mop) >= 2 and isinstance(mop[1], dict):
+            backend.orders.read_poll(mop[1], txn.reads, txn.highest, returned, freeze)
 
 
 def parse(history: list[Op]) -> KafkaHistory:
@@ -122,6 +114,7 @@ def parse(history: list[Op]) -> KafkaHistory:
     events: list[Event] = []
     open_invocations: dict[Any, tuple[int, Op]] = {}
     causes: dict[Any, Any] = {}
+    ok_reads: dict[Hashable, set[Hashable]] = {}
     has_times = True
     for pos, op in enumerate(history):
         process = op.get("process")
@@ -137,18 +130,28 @@ def parse(history: list[Op]) -> KafkaHistory:
         inv_pos, invocation = open_invocations.pop(process, (pos, op))
         if "time" not in op or "time" not in invocation:
             has_times = False
-        events.append(_event(op, kind, process, inv_pos, invocation, pos))
+        events.append(_event(op, kind, process, inv_pos, invocation, pos, ok_reads))
         if kind == INFO and f != ASSIGN:
             error = op.get("error")
             causes.setdefault(freeze(error), error)
     end = len(history)
     for inv_pos, invocation in sorted(open_invocations.values(), key=lambda item: item[0]):
         completion = {**invocation, "type": INFO}
-        events.append(_event(completion, INFO, invocation.get("process"), inv_pos, invocation, end))
-    return _index(events, list(causes.values()), has_times)
+        process = invocation.get("process")
+        events.append(_event(completion, INFO, process, inv_pos, invocation, end, ok_reads))
+    return _index(events, ok_reads, list(causes.values()), has_times)
 
 
-def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: int) -> Event:
+def _event(
+    op: Op,
+    kind: str,
+    process: Any,
+    inv_pos: int,
+    invocation: Op,
+    pos: int,
+    ok_reads: dict[Hashable, set[Hashable]],
+) -> Event:
+    """The event of one completion (an ok poll's messages also go into ``ok_reads``)."""
     f = op["f"]
     if f == ASSIGN:
         keys = [freeze(key) for key in op.get("value") or ()]
@@ -157,17 +160,21 @@ def _event(op: Op, kind: str, process: Any, inv_pos: int, invocation: Op, pos: i
     if f == SEND:
         _parse_send(txn)
     elif kind == OK:
-        _parse_poll(txn)
+        _parse_poll(txn, ok_reads)
     return txn
 
 
-def _index(events: list[Event], causes: list[Any], has_times: bool) -> KafkaHistory:
+def _index(
+    events: list[Event],
+    ok_reads: dict[Hashable, set[Hashable]],
+    causes: list[Any],
+    has_times: bool,
+) -> KafkaHistory:
     txns: list[Txn] = []
     ok_polls: list[Txn] = []
     sends: list[Txn] = []
     by_process: dict[Any, list[Event]] = {}
     writer_of: dict[Hashable, dict[Hashable, Txn]] = {}
-    ok_reads: dict[Hashable, set[Hashable]] = {}
     for event in events:
         by_process.setdefault(event.process, []).append(event)
         if type(event) is Assign:
@@ -182,11 +189,6 @@ def _index(events: list[Event], causes: list[Any], has_times: bool) -> KafkaHist
                 writers[message] = event
         elif event.type == OK:
             ok_polls.append(event)
-            for key, pairs in event.reads.items():
-                seen = ok_reads.get(key)
-                if seen is None:
-                    seen = ok_reads[key] = set()
-                seen.update([message for _, message in pairs])
     return KafkaHistory(
         events=events,
         txns=txns,

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from glome.bench.checkers.kafka import backend
 from glome.bench.checkers.kafka.transactions import KafkaHistory, Txn, must_have_committed
 from glome.bench.checkers.kafka.values import Hashable, order_key, sorted_values, thaw
 from glome.bench.checkers.kafka.version_order import Error, KeyOrder
@@ -159,21 +160,23 @@ class ReadSources:
 
 
 def match_reads(history: KafkaHistory) -> ReadSources:
-    unwritten: list[Error] = []
-    future: list[FutureRead] = []
-    any_match = False
-    for txn in history.ok_polls:
-        completed = txn.comp_pos
-        for key, pairs in txn.reads.items():
-            writers = history.writer_of.get(key, {})
-            for offset, message in pairs:
-                writer = writers.get(message)
-                if writer is None:
-                    unwritten.append(
-                        {"key": thaw(key), "value": thaw(message), "offset": offset, "op": txn.op}
-                    )
-                    continue
-                any_match = True
-                if completed < writer.inv_pos:
-                    future.append(FutureRead(writer, txn, key, message))
-    return ReadSources(unwritten, future, any_match)
+    polls = history.ok_polls
+    unwritten, future, any_match = backend.orders.match_reads(
+        [txn.reads for txn in polls], [txn.comp_pos for txn in polls], history.writer_of
+    )
+    return ReadSources(
+        unwritten=[
+            {
+                "key": thaw(key),
+                "value": thaw(polls[number].reads[key][position][1]),
+                "offset": polls[number].reads[key][position][0],
+                "op": polls[number].op,
+            }
+            for number, key, position in unwritten
+        ],
+        future=[
+            FutureRead(writer, polls[number], key, polls[number].reads[key][position][1])
+            for number, key, position, writer in future
+        ],
+        any_match=any_match,
+    )
