@@ -8,6 +8,8 @@ must know which strings were keywords: ``Keyword`` marks a value explicitly
 turns every map key that reads as a keyword into one, as Maelstrom's maps
 use keyword keys throughout (``Text`` keeps a key a string). ``Seq`` marks
 a list Clojure holds as a seq (printed ``(1 2)``, e.g. set-full's ``:lost``).
+The one-line printer, run over every op of a history, is ``glome._fast.ednwrite``,
+handed these types, the keyword test and the float format defined here.
 
 ``loads`` reads what Jepsen prints back into the same shapes: keywords become
 ``Keyword`` (so ``results["net"]["servers"]`` works on Maelstrom's results.edn
@@ -24,25 +26,21 @@ from __future__ import annotations
 import math
 import re
 import struct
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import orjson
+from glome._fast import load
+
+if TYPE_CHECKING:
+    from glome._fast import ednwrite as _ednwrite
+else:
+    _ednwrite = load("ednwrite")
 
 RIGHT_MARGIN = 72
 _KEYWORD = re.compile(
     r"[A-Za-z*+!_?<>=.][A-Za-z0-9*+!_?<>=.'/-]*|-[A-Za-z*+!_?<>=.][\w*+!?<>=.'/-]*"
 )
-_STRING_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\t": "\\t",
-    "\r": "\\r",
-    "\f": "\\f",
-    "\b": "\\b",
-}
-_INTEGER_LIST_BYTES = b"0123456789-,[]"
 
 
 class Keyword(str):
@@ -101,68 +99,18 @@ def _float_text(value: float) -> str:
     return f"{'-' if sign else ''}{mantissa}E{scale}"
 
 
-def _string_text(text: str, readably: bool) -> str:
-    if not readably:
-        return text
-    return '"' + "".join(_STRING_ESCAPES.get(c, c) for c in text) + '"'
-
-
-def _key(key: Any, keyword_keys: bool) -> Any:
-    if keyword_keys and type(key) is str and is_keyword_name(key):
-        return Keyword(key)
-    return key
+_writer = _ednwrite.Writer(Keyword, Seq, is_keyword_name, _float_text)
 
 
 def dumps(value: Any, keyword_keys: bool = True, readably: bool = True) -> str:
     """One-line EDN (Clojure's ``pr``; with readably=False, ``print``)."""
-    if value is None:
-        return "nil"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, Keyword):
-        return ":" + value
-    if isinstance(value, str):
-        return _string_text(value, readably)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return _float_text(value)
-    if isinstance(value, dict):
-        entries = (
-            f"{dumps(_key(k, keyword_keys), keyword_keys, readably)} "
-            f"{dumps(v, keyword_keys, readably)}"
-            for k, v in value.items()
-        )
-        return "{" + ", ".join(entries) + "}"
-    opening, closing = _brackets(value)
-    as_json = integer_list_json(value) if type(value) is list else None
-    if as_json is not None:  # the bulk of a history: reads of many integers
-        return as_json.replace(b",", b" ").decode()
-    return opening + " ".join(dumps(v, keyword_keys, readably) for v in value) + closing
+    return _writer.dumps(value, keyword_keys, readably)
 
 
-def integer_list_json(values: list[Any]) -> bytes | None:
-    """The JSON text of ``values`` when it is a list of integers only, else None.
-
-    Serialising in C and deleting the integer characters is several times
-    faster than looking at each value's type from Python."""
-    try:
-        text = orjson.dumps(values)
-    except orjson.JSONEncodeError:  # e.g. integers beyond 64 bits
-        return None
-    return None if text.translate(None, _INTEGER_LIST_BYTES) else text
-
-
-def _brackets(value: Any) -> tuple[str, str]:
-    if isinstance(value, Seq):
-        return "(", ")"
-    if isinstance(value, (set, frozenset)):
-        return "#{", "}"
-    if isinstance(value, (list, tuple)):
-        return "[", "]"
-    raise TypeError(f"no EDN form for {type(value).__name__}")
+def history_lines(ops: Iterable[dict[str, Any]]) -> tuple[bytes, bytes]:
+    """The lines of history.edn and of history.txt (Jepsen's prn-op) for ops in
+    their EDN shape, UTF-8, each op's value printed once for both."""
+    return _writer.history_lines(ops)
 
 
 def pretty(value: Any, keyword_keys: bool = True) -> str:
@@ -188,7 +136,7 @@ def _pretty_map(value: dict[Any, Any], column: int, trailing: int, keyword_keys:
     lines = []
     last = len(value) - 1
     for position, (key, item) in enumerate(value.items()):
-        key_text = dumps(_key(key, keyword_keys), keyword_keys)
+        key_text = _writer.key_text(key, keyword_keys)
         after = trailing + 1 if position == last else 2  # "}" or ", "
         item_text = _pretty(item, indent + len(key_text) + 1, after, keyword_keys)
         lines.append(f"{key_text} {item_text}")
@@ -198,7 +146,7 @@ def _pretty_map(value: dict[Any, Any], column: int, trailing: int, keyword_keys:
 def _pretty_sequence(value: Any, column: int, trailing: int, keyword_keys: bool) -> str:
     """One element per line, all aligned after the opening bracket (pprint's
     linear newlines: a collection breaks everywhere or nowhere)."""
-    opening, closing = _brackets(value)
+    opening, closing = _writer.brackets(value)
     indent = column + len(opening)
     items = list(value)
     last = len(items) - 1

@@ -52,7 +52,9 @@ EVIDENCE_SVG = "evidence.svg"
 
 DATA_KEYED_MAPS = frozenset({"duplicated"})  # unique-ids and set-full: value -> count
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+_JSONL_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
 _OP_KEY_ORDER = ("index", "time", "type", "process", "f", "value")
+_HISTORY_SLICE = 256  # ops written at a time
 
 
 def _priority(value: Any) -> int:
@@ -186,14 +188,19 @@ def load_test(store: Path) -> dict[str, Any]:
 
 
 def write_history(store: Path, history: list[Op]) -> None:
-    """history.jsonl (one JSON op a line), history.txt and history.edn (Jepsen's forms)."""
-    with (store / HISTORY_JSONL).open("wb") as jsonl:
-        jsonl.writelines(orjson.dumps(op, option=orjson.OPT_NON_STR_KEYS) + b"\n" for op in history)
-    edn_ops = [_edn_op(op) for op in history]
-    with (store / HISTORY_TXT).open("w", encoding="utf-8") as text:
-        text.writelines(_history_txt_line(op) for op in edn_ops)
-    with (store / HISTORY_EDN).open("w", encoding="utf-8") as edn_file:
-        edn_file.writelines(edn.dumps(op) + "\n" for op in edn_ops)
+    """history.jsonl (one JSON op a line), history.txt and history.edn (Jepsen's forms),
+    a slice of ops at a time, so that no file's whole text is ever held at once."""
+    with (
+        (store / HISTORY_JSONL).open("wb") as jsonl,
+        (store / HISTORY_TXT).open("wb") as text,
+        (store / HISTORY_EDN).open("wb") as edn_file,
+    ):
+        for start in range(0, len(history), _HISTORY_SLICE):
+            ops = history[start : start + _HISTORY_SLICE]
+            jsonl.writelines(orjson.dumps(op, option=_JSONL_OPTIONS) for op in ops)
+            edn_lines, txt_lines = edn.history_lines(map(_edn_op, ops))
+            text.write(txt_lines)
+            edn_file.write(edn_lines)
 
 
 def load_history(store: Path) -> list[Op]:
@@ -234,14 +241,6 @@ def _nemesis_value(value: Any) -> Any:
             edn.Text(k) if isinstance(k, str) else k: _keyword_if_name(v) for k, v in value.items()
         }
     return _keyword_if_name(value)
-
-
-def _history_txt_line(op: dict[str, Any]) -> str:
-    """Jepsen's prn-op: process, type, f, value (pr), then the error (print), tab-separated."""
-    fields = [edn.dumps(op.get(key)) for key in ("process", "type", "f", "value")]
-    if op.get("error") is not None:
-        fields.append(edn.dumps(op["error"], readably=False))
-    return "\t".join(fields) + "\n"
 
 
 def write_results(store: Path, results: dict[str, Any]) -> None:
