@@ -110,7 +110,7 @@ def test_what_the_fast_path_leaves_to_the_node(core_module):
     lines = [
         b"not json",
         b'{"src":"c1","dest":"n0","body":{"type":"other","msg_id":1}}',  # no handler
-        b'{"src":"c1","dest":"n0","body":{"type":"echo","echo":1}}',  # no msg_id
+        b'{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":null}}',  # a null msg_id
         b'{"src":"n1","dest":"n0","body":{"type":"echo","msg_id":1,"in_reply_to":4}}',  # a reply
         b'{"src":"c1","body":{"type":"echo","echo":1,"msg_id":1}}',  # no dest
         b'{"src":"c1","dest":"n0","body":{"type":"boom","msg_id":2}}',
@@ -121,6 +121,14 @@ def test_what_the_fast_path_leaves_to_the_node(core_module):
     assert kinds == ["invalid", "slow", "slow", "slow", "slow", "failed"]
     assert recorder.events[-1] == ("failed", "boom", "ZeroDivisionError", "division by zero")
     assert core.pending == 0
+
+
+def test_a_message_without_msg_id_is_answered_without_in_reply_to(core_module):
+    """As the node would: a handler's reply to a message that has no msg_id is a plain send."""
+    core, recorder = make_core(core_module)
+    core.feed(b'{"src":"n1","dest":"n0","body":{"type":"echo","echo":1}}\n')
+    assert core.take_output() == b'{"src":"n0","dest":"n1","body":{"type":"echo_ok","echo":1}}\n'
+    assert recorder.events == []
 
 
 def test_before_a_node_id_everything_goes_to_the_node(core_module):

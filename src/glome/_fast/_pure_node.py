@@ -2,12 +2,13 @@
 
 ``Core.feed`` takes whatever bytes one ``read`` returned, splits complete lines
 (keeping the partial tail for the next chunk), decodes each with orjson and, for
-a well-formed request whose ``body.type`` has a plain-function handler, calls
-the handler and appends the reply envelope to one output buffer. The envelope is
-built as bytes around ``orjson.dumps(body)``, so the reply body is never copied
-or mutated. Everything else (init, RPC replies, async handlers, bad input) goes
-to the callbacks of ``glome.node``. ``flush`` writes the whole buffer with as
-few ``write`` calls as the pipe allows and keeps what did not fit.
+a well-formed request (or a message without ``msg_id``) whose ``body.type`` has
+a plain-function handler, calls the handler and appends the reply envelope to
+one output buffer. The envelope is built as bytes around ``orjson.dumps(body)``,
+so the reply body is never copied or mutated. Everything else (init, RPC
+replies, async handlers, bad input) goes to the callbacks of ``glome.node``.
+``flush`` writes the whole buffer with as few ``write`` calls as the pipe
+allows and keeps what did not fit.
 
 A line longer than ``line_limit`` bytes is not decoded: the ``invalid`` callback
 gets its first ``line_limit`` bytes and the rest is skipped up to the next
@@ -29,6 +30,7 @@ LINE_LIMIT = 64 << 20
 
 _loads = orjson.loads
 _dumps = orjson.dumps
+_ABSENT: Any = object()  # a body key that is not there (JSON null is None)
 
 
 class Core:
@@ -140,12 +142,12 @@ class Core:
             return
         handler = self.handlers.get(kind)
         src = msg.get("src")
-        msg_id = body.get("msg_id")
+        msg_id = body.get("msg_id", _ABSENT)
         if (
             handler is None
             or type(src) is not str
             or type(msg.get("dest")) is not str
-            or type(msg_id) is not int
+            or (msg_id is not _ABSENT and type(msg_id) is not int)
             or "in_reply_to" in body
         ):
             self._slow(msg)
@@ -153,7 +155,7 @@ class Core:
         try:
             reply = handler(msg)
             if reply is not None:
-                self.reply_to(src, msg_id, reply)
+                self.reply_to(src, None if msg_id is _ABSENT else msg_id, reply)
         except Exception as exc:
             self._failed(msg, exc)
 
@@ -218,3 +220,16 @@ class Core:
                 break
             del out[:written]
         return len(out)
+
+
+def field(msg: dict[str, Any], key: str, kind: type | tuple[type, ...] = object) -> Any:
+    """``msg["body"][key]`` when the body is a dict holding a ``kind`` there; every other
+    case, and the error it raises, is ``glome.node.checked_field``'s."""
+    body = msg["body"]
+    if type(body) is dict:
+        value = body.get(key, _ABSENT)
+        if value is not _ABSENT and (kind is object or isinstance(value, kind)):
+            return value
+    from glome.node import checked_field  # the error path; the runtime's text
+
+    return checked_field(msg, key, kind)
