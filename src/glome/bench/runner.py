@@ -193,6 +193,7 @@ class Run:
         self.scheduling = "ordinary"
         self.lateness: dict[str, Any] = {}  # the network's, when the generator finished
         self.scheduler_started = False
+        self.loop_cpu_s = 0.0
         self.analysing = False
 
     def say(self, text: str) -> None:
@@ -247,6 +248,7 @@ class Run:
                     self._start_nodes()
                 self.loop.run_until(spawn(self.loop, self._init_nodes()))
                 history.start_clock()
+                cpu_started = time.process_time()
                 setup_clients = {node: self._open_client() for node in options.nodes}
                 self._setup(workload, setup_clients)
                 scheduler = self._scheduler(workload, history)
@@ -255,6 +257,7 @@ class Run:
                     self.loop, self.console, options, history, self.net, scheduler
                 )
                 self.loop.run_until(spawn(self.loop, scheduler.run()))
+                self.loop_cpu_s = time.process_time() - cpu_started
                 if self.progress:
                     self.progress.stop()
                 for client in setup_clients.values():
@@ -375,7 +378,7 @@ class Run:
         """Route the output of the step that just ended, node by node in the node list's
         order, whatever order the processes finished in (virtual time only)."""
         for node in self.nodes:
-            if isinstance(node, SimulatedNode):
+            if isinstance(node, SimulatedNode) and node.has_step_output:
                 node.route_step()
 
     async def _init_nodes(self) -> None:
@@ -523,6 +526,9 @@ class Run:
             "core": _fast.BACKEND,  # which routing core ran: "compiled" or "pure"
             "scheduling": self.scheduling,  # "realtime" when the loop ran ahead of the nodes
             "clock": self.clock,
+            # the bench's own CPU while the workload ran (nodes not included): its cost
+            # per delivered message is this over net-stats' recv-count (docs/maelstrom.md §9.7)
+            "loop-cpu-s": round(self.loop_cpu_s, 3),
         }
         store_results.write_test(
             self.store, {"options": self.options.to_dict(), "net-stats": net_stats, "glome": glome}

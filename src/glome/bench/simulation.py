@@ -161,6 +161,11 @@ class SimulatedNode(NodeProcess):
         self.in_step = True
         self.loop.stepping(self)
 
+    @property
+    def has_step_output(self) -> bool:
+        """Whether the node printed anything in its last step (most steps of 25 print nothing)."""
+        return bool(self._output)
+
     def route_step(self) -> None:
         """Route what the node printed during its last step (called when the loop settles)."""
         lines, self._output = self._output, []
