@@ -19,6 +19,14 @@ deleted afterwards, and reads its ``summary.json``. It prints:
   its trial back, the temporary store, reading back the history for the fault
   count, the coordinator's bookkeeping; also as a share of a run.
 
+Measured at scale, 10,000 seeds on 2 cores, the command run directly under
+``/usr/bin/time -v glome sweep --seeds 10000 --challenge 3c --jobs 2``: all
+10,000 valid, 5,429 s, **1.84 seeds/s**; a run took 1.07 s on average inside its
+worker, and the sweep added 0.008 s per seed (under 1 % of a run). Other work
+shared the machine (load average 6 to 10; the sweep ran at nice -10 and got
+1.24 cores on average); the whole sweep, node processes included, used 6,775
+CPU-seconds, 0.68 per seed.
+
 Exits with the sweep's exit code when it is not 0 or 1 (a 3c seed failing is a
 finding, not a broken benchmark).
 """
