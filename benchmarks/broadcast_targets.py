@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 from glome.challenge.catalog import BY_ID, Targets
 from glome.challenge.judging import check_targets, figures_of
 from glome.challenge.table import figure, target_text
+from node_process import console_script
 
 FLAGS_3D = ["-w", "broadcast", "--node-count", "25", "--time-limit", "20", "--rate", "100"]
 FLAGS_3D += ["--latency", "100"]
@@ -38,20 +38,11 @@ TARGETS = {
 }
 
 
-def program(name: str) -> str:
-    """The absolute path of an installed console script (beside this Python first)."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.exists() else shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} is not installed")
-    return found
-
-
 def run(node_args: list[str], seed: int, flags: list[str] = FLAGS_3D) -> dict[str, Any]:
     """One ``glome test`` of glome-broadcast with ``node_args``; its results."""
     with tempfile.TemporaryDirectory(prefix="glome-broadcast-") as scratch:
-        command = [program("glome"), "test", *flags, "--seed", str(seed)]
-        command += ["--bin", program("glome-broadcast"), *node_args]
+        command = [console_script("glome"), "test", *flags, "--seed", str(seed)]
+        command += ["--bin", console_script("glome-broadcast"), *node_args]
         subprocess.run(command, cwd=scratch, capture_output=True, check=False)
         return json.loads((Path(scratch) / "store/latest/results.json").read_text())
 

@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import orjson
+
+from node_process import console_script, cpu_seconds_so_far, wait_cpu_seconds
 
 #: flushes after every reply
 BARE_ORJSON_LOOP = """
@@ -109,19 +109,6 @@ def read_lines(fd: int, count: int, buffer: bytearray) -> None:
         lines += data.count(b"\n")
 
 
-def cpu_seconds_so_far(pid: int) -> float:
-    """CPU time (user and system) process ``pid`` has used, from /proc (clock-tick resolution)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
-    """Wait for ``proc`` to exit; the CPU time (user and system) it used in all."""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_once(
     argv: list[str], env: dict[str, str], requests: bytes, count: int
 ) -> tuple[float, float]:
@@ -165,19 +152,10 @@ def check_replies(replies: bytes, count: int) -> None:
         assert body["in_reply_to"] == msg_id and body["echo"] == f"Please echo {msg_id % 128}", line
 
 
-def glome_echo_binary() -> str:
-    """glome-echo beside this interpreter, else on PATH; exits when neither is there."""
-    beside_python = Path(sys.executable).parent / "glome-echo"
-    found = str(beside_python) if beside_python.exists() else shutil.which("glome-echo")
-    if found is None:
-        sys.exit("glome-echo is not on PATH: pip install . first")
-    return found
-
-
 def measure(count: int, repeat: int) -> dict[str, tuple[float, float]]:
     """contender -> (median msgs/s, median msgs per CPU-second of the node process),
     the contenders' runs interleaved so that machine noise hits all alike."""
-    glome_echo = glome_echo_binary()
+    glome_echo = console_script("glome-echo")
     compiled_env = {k: v for k, v in os.environ.items() if k != "GLOME_NO_EXTENSIONS"}
     pure_env = {**compiled_env, "GLOME_NO_EXTENSIONS": "1"}
     for env, expected in ((compiled_env, "compiled"), (pure_env, "pure")):

@@ -20,18 +20,17 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
 
 from glome._fast import load_pure
+from node_process import console_script, cpu_seconds_so_far, wait_cpu_seconds
 
 bitset = load_pure("bitset")
 
@@ -124,20 +123,6 @@ def messages(node_id: str, stream: Stream, count: int) -> tuple[bytes, int]:
     return b"\n".join(lines) + b"\n", last_request
 
 
-def binary(name: str) -> str:
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
-    if found is None:
-        raise SystemExit(f"{name} is not on PATH: pip install . first")
-    return found
-
-
-def cpu_seconds_so_far(pid: int) -> float:
-    """CPU time (user and system) process ``pid`` has used, from /proc (clock-tick resolution)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Lines:
     """The node's stdout, line by line."""
 
@@ -161,7 +146,7 @@ def run_once(name: str, env: dict[str, str], count: int) -> float:
     program, node_id, cluster, stream = NODES[name]
     stream_bytes, last_request = messages(node_id, stream(), count)
     proc = subprocess.Popen(
-        [binary(program)],
+        [console_script(program)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -184,9 +169,7 @@ def run_once(name: str, env: dict[str, str], count: int) -> float:
             break
     writer.join()
     proc.stdin.close()
-    _, _, usage = os.wait4(proc.pid, 0)
-    proc.returncode = 0
-    return count / (usage.ru_utime + usage.ru_stime - cpu_before)
+    return count / (wait_cpu_seconds(proc) - cpu_before)
 
 
 def main() -> int:
