@@ -141,7 +141,7 @@ PROBES = [
 BY_NAME = {probe.name: probe for probe in PROBES}
 
 #: compiled glome-echo against pure glome-echo, and against the bare batching loop
-ECHO_FLOORS = {"pure": (1.5, 2.21), "bare batching loop": (1.1, 1.48)}
+ECHO_FLOORS = {"pure": (3.5, 4.85), "bare batching loop": (2.2, 3.05)}
 ECHO_COUNT = 100_000
 ECHO_REPEAT = 5
 #: alternations of the two child processes per probe

@@ -318,6 +318,16 @@ class Node:
 
         return register
 
+    def mirror(self, message_type: str, reply_type: str, required: tuple[str, ...] = ()) -> None:
+        """Answer every ``message_type`` request with its own body, ``type`` set to
+        ``reply_type`` and ``msg_id`` left out (a request without a ``required`` key is
+        malformed): an echo declared rather than written as a handler, so that the
+        compiled core answers it without decoding it."""
+        if message_type == "init":
+            raise ValueError("the runtime answers init itself")
+        self._async_handlers.pop(message_type, None)
+        self._core.mirror(message_type, reply_type, required)
+
     def on_init(self, hook: H) -> H:
         """Decorator: call ``hook()`` once ``node.id`` and ``node.ids`` are set, before init_ok."""
         self._init_hooks.append(hook)

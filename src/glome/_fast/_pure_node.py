@@ -33,6 +33,34 @@ _dumps = orjson.dumps
 _ABSENT: Any = object()  # a body key that is not there (JSON null is None)
 
 
+class Mirror:
+    """A handler that answers a request with its own body: ``type`` becomes
+    ``reply_type``, ``msg_id`` is left out (the reply gets ``in_reply_to``), every other
+    key keeps its value and place. A request without one of the ``required`` keys is
+    malformed, as ``field`` says. Declared rather than written as a function so that the
+    compiled core can answer it by copying the request's bytes."""
+
+    __slots__ = ("reply_type", "required")
+
+    def __init__(self, reply_type: str, required: tuple[str, ...] = ()) -> None:
+        if type(reply_type) is not str:
+            raise TypeError(f"a reply type must be a str, not {type(reply_type).__name__}")
+        if type(required) is not tuple or not all(type(key) is str for key in required):
+            raise TypeError("the required keys must be a tuple of str")
+        self.reply_type = reply_type
+        self.required = required
+
+    def __call__(self, msg: dict[str, Any]) -> dict[str, Any]:
+        body = msg["body"]
+        for key in self.required:
+            if key not in body:
+                field(msg, key)  # raises: the request is malformed
+        reply = dict(body)
+        reply["type"] = self.reply_type  # a key set again keeps its place
+        reply.pop("msg_id", None)
+        return reply
+
+
 class Core:
     """Framing, decoding, fast dispatch and the output buffer of one node."""
 
@@ -158,6 +186,10 @@ class Core:
                 self.reply_to(src, None if msg_id is _ABSENT else msg_id, reply)
         except Exception as exc:
             self._failed(msg, exc)
+
+    def mirror(self, kind: str, reply_type: str, required: tuple[str, ...] = ()) -> None:
+        """Answer every ``kind`` request with its own body retyped (see ``Mirror``)."""
+        self.handlers[kind] = Mirror(reply_type, required)
 
     def reply_to(self, dest: str, msg_id: int | None, body: dict[str, Any]) -> None:
         """Append ``body`` with ``in_reply_to: msg_id`` as a message to ``dest``."""

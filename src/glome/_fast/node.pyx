@@ -44,13 +44,14 @@ from os import strerror
 
 import orjson
 
-from glome._fast._pure_node import LINE_LIMIT, PREFIX_CACHE_LIMIT
+from glome._fast._pure_node import LINE_LIMIT, PREFIX_CACHE_LIMIT, Mirror
 
 cdef object _loads = orjson.loads
 cdef object _dumps = orjson.dumps
 cdef object _JSONDecodeError = orjson.JSONDecodeError
 cdef object _ABSENT = object()  # a body key that is not there (JSON null is None)
 cdef object _UNREADABLE = object()  # JSON the plain decoder leaves to orjson
+cdef object _Mirror = Mirror
 
 cdef bytes _IN_REPLY_TO = b'"in_reply_to":'
 cdef bytes _EMPTY_BODY_IN_REPLY_TO = b'{"in_reply_to":'
@@ -63,6 +64,8 @@ cdef Py_ssize_t _NESTING_LIMIT = 1024
 cdef enum:
     # deeper JSON goes to orjson: the plain decoder and encoder recurse in C
     _PLAIN_DEPTH_LIMIT = 32
+    # a mirrored body with more entries than this takes the general path
+    _MIRROR_ENTRY_LIMIT = 8
     # texts up to this many bytes are shared through the text cache, of this many slots
     _CACHED_TEXT_LIMIT = 48
     _TEXT_SLOTS = 1024  # 2**10: the slot is a hash's top 10 bits
@@ -147,6 +150,67 @@ cdef bint _shallow(const char* data, Py_ssize_t start, Py_ssize_t end) noexcept 
             openers += 1
         start += 1
     return openers < _NESTING_LIMIT
+
+
+cdef Py_ssize_t _compact_value_end(
+    const char* data, Py_ssize_t at, Py_ssize_t end, int depth
+) noexcept nogil:
+    """Where the JSON value at ``at`` ends when its bytes are exactly what orjson.dumps
+    writes for what orjson.loads reads from them: a string of plain text, an integer of at
+    most 18 digits (no leading zero, no minus zero), true, false, null, or an array of
+    these without whitespace; -1 for anything else, objects included (a repeated key
+    would not survive decoding). What follows the value is the caller's to check."""
+    cdef long long number
+    cdef Py_ssize_t after
+    if at >= end:
+        return -1
+    if data[at] == 34:
+        after = _plain_string_end(data, at + 1, end)
+        return -1 if after < 0 else after + 1
+    if data[at] == 45 or 48 <= data[at] <= 57:
+        after = _integer_end(data, at, end, &number)
+        if after < 0 or (number == 0 and data[at] == 45):
+            return -1
+        return after
+    if data[at] == 91:
+        if depth >= _PLAIN_DEPTH_LIMIT:
+            return -1
+        at += 1
+        if at < end and data[at] == 93:
+            return at + 1
+        while True:
+            at = _compact_value_end(data, at, end, depth + 1)
+            if at < 0 or at >= end:
+                return -1
+            if data[at] == 93:
+                return at + 1
+            if data[at] != 44:
+                return -1
+            at += 1
+    if _has_word(data, at, end, b"null", 4) or _has_word(data, at, end, b"true", 4):
+        return at + 4
+    if _has_word(data, at, end, b"false", 5):
+        return at + 5
+    return -1
+
+
+cdef inline bint _is_key(const char* data, Py_ssize_t start, Py_ssize_t end, const char* key, Py_ssize_t size) noexcept nogil:
+    """Whether the text ``start:end`` (a key without its quotes) is ``key``."""
+    return end - start == size and memcmp(data + start, key, size) == 0
+
+
+cdef bint _has_entry(
+    const char* data, const Py_ssize_t* key_start, const Py_ssize_t* key_end, int count, str key
+):
+    """Whether one of the ``count`` keys at ``key_start[i]:key_end[i]`` is ``key``."""
+    cdef Py_ssize_t size = PyUnicode_GET_LENGTH(key)
+    cdef int index
+    if not PyUnicode_IS_ASCII(key):
+        return False  # the keys read here are plain ASCII
+    for index in range(count):
+        if _is_key(data, key_start[index], key_end[index], <const char*>PyUnicode_DATA(key), size):
+            return True
+    return False
 
 
 cdef bint _body_extent(const char* data, Py_ssize_t at, Py_ssize_t end, Envelope* envelope) noexcept nogil:
@@ -285,6 +349,7 @@ cdef class Core:
     cdef readonly object node_id
     cdef public Py_ssize_t line_limit
     cdef bint _skipping
+    cdef bint _mirroring  # whether a Mirror was ever registered (see _answer_mirror)
     cdef object _slow, _invalid, _failed
     cdef bytes _src_json
     cdef dict _prefixes
@@ -310,6 +375,7 @@ cdef class Core:
         self._slot_text = [""] * _TEXT_SLOTS
         self.line_limit = LINE_LIMIT
         self._skipping = False
+        self._mirroring = False
 
     def __dealloc__(self):
         free(self._tail)
@@ -396,6 +462,8 @@ cdef class Core:
             self._invalid(PyBytes_FromStringAndSize(data, self.line_limit))
             return 0
         if _read_envelope(data, size, &envelope):
+            if self._mirroring and self._src_json is not None and self._answer_mirror(data, &envelope):
+                return 0
             at = envelope.body_start
             body = self._read_plain(data, &at, envelope.body_end, 0)
             if body is not _UNREADABLE and _skip_space(data, at, envelope.body_end) == envelope.body_end:
@@ -530,6 +598,95 @@ cdef class Core:
             if position >= end or data[position] != 44:
                 return _UNREADABLE
             at[0] = position + 1
+
+    cdef int _answer_mirror(self, const char* data, Envelope* envelope) except -1:
+        """Answer a request whose handler is a ``Mirror`` by copying its body's entries
+        into the reply (see ``_compact_value_end``), with no Python object made for it;
+        1 if answered, 0 (nothing written) for any other line, which then takes the
+        general path -- whose answer to a mirrored request is the same bytes."""
+        cdef Py_ssize_t key_start[_MIRROR_ENTRY_LIMIT]
+        cdef Py_ssize_t key_end[_MIRROR_ENTRY_LIMIT]
+        cdef Py_ssize_t value_end[_MIRROR_ENTRY_LIMIT]
+        cdef Py_ssize_t at = envelope.body_start + 1
+        cdef Py_ssize_t end = envelope.body_end - 1  # the body's closing brace
+        cdef Py_ssize_t kept, size
+        cdef int count = 0
+        cdef int type_index = -1
+        cdef int id_index = -1
+        cdef int index, other
+        cdef bint first = True
+        cdef long long msg_id
+        if end <= at or data[end] != 125:
+            return 0
+        while True:
+            if count == _MIRROR_ENTRY_LIMIT or data[at] != 34:
+                return 0
+            key_start[count] = at + 1
+            key_end[count] = _plain_string_end(data, at + 1, end)
+            if key_end[count] < 0 or key_end[count] + 1 >= end or data[key_end[count] + 1] != 58:
+                return 0
+            at = _compact_value_end(data, key_end[count] + 2, end, 0)
+            if at < 0:
+                return 0
+            value_end[count] = at
+            if _is_key(data, key_start[count], key_end[count], b"type", 4):
+                type_index = count
+            elif _is_key(data, key_start[count], key_end[count], b"msg_id", 6):
+                if _integer_end(data, key_end[count] + 2, at, &msg_id) != at:
+                    return 0
+                id_index = count
+            elif _is_key(data, key_start[count], key_end[count], b"in_reply_to", 11):
+                return 0  # a reply: the general path settles it
+            count += 1
+            if at == end:
+                break
+            if data[at] != 44:
+                return 0
+            at += 1
+        if type_index < 0 or id_index < 0 or data[key_end[type_index] + 2] != 34:
+            return 0
+        for index in range(count):
+            for other in range(index):
+                size = key_end[index] - key_start[index]
+                if key_end[other] - key_start[other] == size and memcmp(
+                    data + key_start[index], data + key_start[other], size
+                ) == 0:
+                    return 0  # orjson keeps the last of repeated keys
+        handler = self.handlers.get(
+            self._text(
+                data + key_end[type_index] + 3,
+                value_end[type_index] - key_end[type_index] - 4,
+            )
+        )
+        if type(handler) is not _Mirror:
+            return 0
+        for key in handler.required:
+            if not _has_entry(data, key_start, key_end, count, <str>key):
+                return 0  # malformed: the general path says so
+        src = self._text(data + envelope.src_start, envelope.src_end - envelope.src_start)
+        kept = self._out_end - self._out_start
+        self._out_append_bytes(self._prefix(src))
+        self._out_byte(123)
+        for index in range(count):
+            if index == id_index:
+                continue
+            if not first:
+                self._out_byte(44)
+            first = False
+            if index == type_index:
+                self._out_append(b'"type":', 7)
+                if not self._write_text(handler.reply_type):
+                    self._out_end = self._out_start + kept  # a reserve may move the start
+                    return 0
+            else:
+                self._out_append(data + key_start[index] - 1, value_end[index] - key_start[index] + 1)
+        if not first:
+            self._out_byte(44)
+        self._out_append_bytes(_IN_REPLY_TO)
+        self._out_reserve(20)
+        self._out_end += _format_integer(self._out + self._out_end, msg_id)
+        self._out_append("}}\n", 3)
+        return 1
 
     cdef int _handle_read(self, const char* data, Envelope* envelope, dict body) except -1:
         """``_handle`` a line read by ``_read_envelope``: its message dict is assembled
@@ -802,6 +959,11 @@ cdef class Core:
         self._out[self._out_end + size + 1] = 34
         self._out_end += size + 2
         return 1
+
+    def mirror(self, str kind, reply_type, required=()):
+        """Answer every ``kind`` request with its own body retyped (see ``Mirror``)."""
+        self.handlers[kind] = _Mirror(reply_type, required)
+        self._mirroring = True
 
     def reply_to(self, dest, msg_id, body):
         """Append ``body`` with ``in_reply_to: msg_id`` as a message to ``dest``."""

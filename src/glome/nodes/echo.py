@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from glome.node import Message, Node, field
+from glome.node import Node
 from glome.nodes import durable_by_design
 
 
 def build() -> Node:
     node = Node()
-
-    @node.on("echo")
-    def echo(msg: Message) -> dict[str, object]:
-        return {"type": "echo_ok", "echo": field(msg, "echo")}
-
+    # the reply is the request's body (its ``echo`` included) with type echo_ok
+    node.mirror("echo", "echo_ok", required=("echo",))
     return node
 
 
