@@ -27,6 +27,7 @@ import math
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from glome._fast import load
+from glome.bench.checkers.collector import collector_paused
 from glome.bench.edn import Keyword, Seq
 from glome.bench.history import INVOKE, OK, CheckContext, Checker, Op, is_client_op
 
@@ -133,11 +134,13 @@ def checker(add_f: str) -> Checker:
     return functools.partial(check, add_f=add_f)
 
 
+@collector_paused()
 def check(history: list[Op], ctx: CheckContext | None = None, add_f: str = "add") -> dict[str, Any]:
     """set-full over ``history``; ``add_f`` names the add op ("add" or "broadcast")."""
     return summarize(history, _verdicts(history, add_f))
 
 
+@collector_paused()
 def element_results(history: list[Op], add_f: str = "add") -> list[dict[str, Any]]:
     """Per-element outcome, latencies, known and last-absent ops, sorted by element."""
     return [_result(history, verdict) for verdict in _verdicts(history, add_f)]
