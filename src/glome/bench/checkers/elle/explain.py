@@ -31,12 +31,25 @@ MAX_COMPONENT_SIZE = 400
 SVG_PER_KIND = 5
 
 
-#: ``json.dumps(value, default=str)`` without building an encoder per value.
+#: ``json.dumps(value, default=str)`` without building an encoder per value: the
+#: C encoder is made once, without the circularity check (values come from JSON).
 _JSON = json.JSONEncoder(default=str)
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_C_JSON = (
+    None
+    if _make_c_encoder is None
+    else _make_c_encoder(
+        None, str, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+)
 
 
 def show(value: Any) -> str:
-    return "nil" if value is None else _JSON.encode(value)
+    if value is None:
+        return "nil"
+    if _C_JSON is None:
+        return _JSON.encode(value)
+    return "".join(_C_JSON(value, 0))
 
 
 def describe_op(op: Op) -> str:
