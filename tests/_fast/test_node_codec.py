@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from glome._fast import load_pure
 from glome.errors import MalformedRequest
 from support.compiled import compiled_module
+from support.core_driver import drive
 
 SETTINGS = settings(
     max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -59,10 +60,8 @@ def handle(
     node_id: str | None = "n0",
     mirrors: dict[str, tuple[str, tuple[str, ...]]] | None = None,
 ) -> list[Any]:
-    """Everything a core hands on for ``chunks``: its callbacks, the messages its handlers
-    got, and its output after each chunk; ``mirrors`` maps request types to the reply
-    type and required keys the core mirrors them with (an "echo" among them is then
-    mirrored, not recorded)."""
+    """Everything a core hands on for ``chunks`` (see ``drive``), and the messages its
+    handlers got; an "echo" in ``mirrors`` is mirrored, not recorded."""
     events: list[Any] = []
 
     def record(kind: str) -> Any:
@@ -73,22 +72,8 @@ def handle(
 
         return handler
 
-    core = module.Core(
-        lambda msg: events.append(("slow", ordered(msg))),
-        lambda line: events.append(("invalid", line)),
-        lambda msg, exc: events.append(("failed", ordered(msg), type(exc).__name__, str(exc))),
-    )
-    core.handlers.update({kind: record(kind) for kind in ("echo", "gossip", "read")})
-    for kind, (reply_type, required) in (mirrors or {}).items():
-        core.mirror(kind, reply_type, required)
-    if node_id is not None:
-        core.set_node_id(node_id)
-    for chunk in chunks:
-        core.feed(chunk)
-        events.append(("output", core.take_output()))
-    core.finish()
-    events.append(("output", core.take_output()))
-    return events
+    handlers = {kind: record(kind) for kind in ("echo", "gossip", "read")}
+    return drive(module, chunks, handlers, node_id, mirrors, show=ordered, events=events)
 
 
 def agree(twins: tuple[ModuleType, ModuleType], chunks: list[bytes], **options: Any) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from glome import _fast
 from support.compiled import compiled_module
+from support.core_driver import drive
 
 try:
     COMPILED = _fast.load_compiled("node")
@@ -38,21 +39,8 @@ def handlers() -> dict[str, Any]:
     }
 
 
-def run(module, chunks: list[bytes], node_id: str | None) -> tuple[list[Any], bytes]:
-    events: list[Any] = []
-    core = module.Core(
-        lambda msg: events.append(("slow", msg)),
-        lambda line: events.append(("invalid", line)),
-        lambda msg, exc: events.append(("failed", msg, type(exc).__name__, str(exc))),
-    )
-    core.handlers.update(handlers())
-    if node_id is not None:
-        core.set_node_id(node_id)
-    for chunk in chunks:
-        core.feed(chunk)
-        events.append(("output", core.take_output()))
-    core.finish()
-    return events, core.take_output()
+def run(module, chunks: list[bytes], node_id: str | None) -> list[Any]:
+    return drive(module, chunks, handlers(), node_id)
 
 
 json_values = st.recursive(
