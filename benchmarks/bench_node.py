@@ -4,7 +4,8 @@
 
 Each round feeds one chunk of 1,000 Maelstrom echo requests to a core with a
 plain-function echo handler and takes the joined output: framing, decoding,
-dispatch, the handler, the reply envelope. Divide a round's time by 1,000 for
+dispatch, the handler, the reply envelope; and the same to a core that mirrors
+echo, as glome-echo does (docs/node.md §2.1). Divide a round's time by 1,000 for
 the cost of one message. The whole-process figure is benchmarks/echo_throughput.py.
 """
 
@@ -62,6 +63,20 @@ def test_echo_chunk(benchmark, backend_name):
 
     output = benchmark(one_round)
     assert output.count(b"\n") == MESSAGES_PER_ROUND
+
+
+@pytest.mark.parametrize("backend_name", ["compiled", "pure"])
+def test_mirrored_echo_chunk(benchmark, backend_name):
+    core = echo_core(backend_module(backend_name))
+    core.mirror("echo", "echo_ok", ("echo",))
+    benchmark.group = "node core: 1,000 mirrored echo requests per round"
+
+    def one_round() -> bytes:
+        core.feed(CHUNK)
+        return core.take_output()
+
+    output = benchmark(one_round)
+    assert output.count(b'"type":"echo_ok"') == MESSAGES_PER_ROUND
 
 
 @pytest.mark.parametrize("backend_name", ["compiled", "pure"])
