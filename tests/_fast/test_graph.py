@@ -121,6 +121,25 @@ def test_smallest_cyclic_components_agree(
 @SETTINGS
 @given(
     out=dependency_graphs(),
+    keys=st.lists(st.tuples(masks, st.one_of(st.just(0), masks)), min_size=1, max_size=6),
+)
+def test_one_numbering_serves_every_subgraph(
+    twins: tuple[ModuleType, ModuleType],
+    out: dict[int, dict[int, int]],
+    keys: list[tuple[int, int]],
+) -> None:
+    """Searching one ``Subgraphs`` under model after model finds what a fresh search
+    of each finds, in both twins (the compiled one keeps its numbering and marks)."""
+    rels = present(out)
+    expected = [twins[1].smallest_cyclic_component(out, rels, b, e) for b, e in keys]
+    for module in twins:
+        subgraphs = module.Subgraphs(out, rels)
+        assert [subgraphs.smallest_cyclic(b, e) for b, e in keys] == expected
+
+
+@SETTINGS
+@given(
+    out=dependency_graphs(),
     edges=st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10), masks), max_size=30),
 )
 def test_linking_edges_agrees(

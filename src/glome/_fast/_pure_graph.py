@@ -104,17 +104,28 @@ def smallest_cyclic_component(
     adjacency = project(out, present, base)
     if extension:
         hop = project(out, present, extension)
-        extended = {v: set(ws) for v, ws in adjacency.items()}
-        for v, ws in adjacency.items():
-            for w in ws:
-                extended[v].update(hop.get(w, ()))
-        adjacency = extended
+        adjacency = {
+            v: list(dict.fromkeys([*ws, *(x for w in ws for x in hop.get(w, ()))]))
+            for v, ws in adjacency.items()
+        }
     cyclic = [
         c
         for c in strongly_connected(adjacency, out)
         if len(c) > 1 or c[0] in adjacency.get(c[0], ())
     ]
     return min(cyclic, key=len) if cyclic else None
+
+
+class Subgraphs:
+    """A graph whose model subgraphs are searched one after another (the compiled
+    twin numbers the graph once for them all)."""
+
+    def __init__(self, out: Mapping[Any, Mapping[Any, int]], present: int) -> None:
+        self.out = out
+        self.present = present
+
+    def smallest_cyclic(self, base: int, extension: int) -> list[Any] | None:
+        return smallest_cyclic_component(self.out, self.present, base, extension)
 
 
 def realtime_edges(

@@ -22,3 +22,9 @@ def project(out: Mapping[Any, Mapping[Any, int]], present: int, mask: int) -> Ad
 def smallest_cyclic_component(
     out: Mapping[Any, Mapping[Any, int]], present: int, base: int, extension: int
 ) -> list[Any] | None: ...
+
+class Subgraphs:
+    """A graph whose model subgraphs are searched one after another."""
+
+    def __init__(self, out: Mapping[Any, Mapping[Any, int]], present: int) -> None: ...
+    def smallest_cyclic(self, base: int, extension: int) -> list[Any] | None: ...

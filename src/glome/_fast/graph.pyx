@@ -3,9 +3,10 @@
 
 The vertices are numbered as the search first meets them and the adjacency is
 copied into flat C arrays, so Tarjan's algorithm runs without touching Python
-objects; the realtime frontier is an array kept in insertion order. Visiting,
-inserting and emitting orders are the pure twin's exactly (an extended
-subgraph's successors even come from the same Python sets, built the same way).
+objects; a graph searched under many models (``Subgraphs``) is numbered once,
+each edge's relations kept beside it. The realtime frontier is an array kept in
+insertion order. Visiting, inserting and emitting orders are the pure twin's
+exactly.
 """
 
 from libc.stdlib cimport free, malloc, realloc
@@ -232,39 +233,95 @@ def project(out, int present, int mask):
     return {v: [w for w, r in edges.items() if r & mask] for v, edges in out.items()}
 
 
-cdef object _masked(object edges, bint every, int mask):
-    """One vertex's entry of ``project``: its edges themselves, or those in ``mask``."""
-    if edges is None or every:
-        return edges
-    return [w for w, r in edges.items() if r & mask]
-
-
 def smallest_cyclic_component(out, int present, int base, int extension):
-    cdef _Numbered graph = _Numbered()
-    cdef Py_ssize_t n = 0
-    cdef bint every_base = present & ~base == 0
-    cdef bint every_hop = present & ~extension == 0
-    cdef set extended
-    cdef Py_ssize_t i
-    graph.add_roots(out)
-    while n < len(graph.names):
-        successors = _masked(out.get(graph.names[n]), every_base, base)
-        if successors is None:
-            successors = ()
-        elif extension:
-            # the same set, built the same way, as the pure twin's: same order
-            extended = set(successors)
-            for w in successors:
-                hop = _masked(out.get(w), every_hop, extension)
-                if hop is not None:
-                    extended.update(hop)
-            successors = extended
-        graph.add_successors(successors)
-        n += 1
-    graph.close()
+    return Subgraphs(out, present).smallest_cyclic(base, extension)
+
+
+cdef class Subgraphs:
+    """A graph numbered once, with each edge's relations beside it, so that the
+    subgraphs of many models are searched without reading its dicts again."""
+
+    cdef _Numbered full
+    cdef IntBuffer rels
+    cdef int present
+    cdef int* marks  # per vertex, the vertex whose extended successors hold it
+
+    def __cinit__(self, out, int present):
+        cdef Py_ssize_t n = 0
+        self.full = _Numbered()
+        self.rels = IntBuffer(NULL, 0, 0)
+        self.marks = NULL
+        self.present = present
+        self.full.add_roots(out)
+        while n < len(self.full.names):
+            edges = out.get(self.full.names[n])
+            _push(&self.full.starts, <int>self.full.targets.size)
+            if edges is not None:
+                for w, r in edges.items():
+                    _push(&self.full.targets, self.full.number(w))
+                    _push(&self.rels, <int>r)
+            n += 1
+        self.full.close()
+
+    def __dealloc__(self):
+        free(self.rels.items)
+        free(self.marks)
+
+    def smallest_cyclic(self, int base, int extension):
+        return _smallest(self._projection(base, extension))
+
+    cdef _Numbered _projection(self, int base, int extension):
+        """The ``base`` edges and, when ``extension`` is set, v -> x for every
+        v -base-> w -extension-> x (after v's own successors, without repeats), in
+        the pure twin's order, so that its components come out the same."""
+        cdef _Numbered full = self.full
+        cdef _Numbered graph = _Numbered()
+        cdef bint every_base = self.present & ~base == 0
+        cdef bint every_hop = self.present & ~extension == 0
+        cdef Py_ssize_t count = len(full.names)
+        cdef const int* starts = full.starts.items
+        cdef const int* targets = full.targets.items
+        cdef const int* rels = self.rels.items
+        cdef Py_ssize_t v, e, hop
+        cdef int w, x
+        graph.ids = full.ids
+        graph.names = full.names
+        for v in range(full.roots.size):
+            _push(&graph.roots, full.roots.items[v])
+        if extension and self.marks == NULL:
+            self.marks = _ints(count)
+        if extension:
+            for v in range(count):
+                self.marks[v] = -1
+        for v in range(count):
+            _push(&graph.starts, <int>graph.targets.size)
+            for e in range(starts[v], starts[v + 1]):
+                w = targets[e]
+                if (every_base or rels[e] & base) and not (extension and self.marks[w] == v):
+                    _push(&graph.targets, w)
+                    if extension:
+                        self.marks[w] = <int>v
+            if not extension:
+                continue
+            for e in range(starts[v], starts[v + 1]):
+                if not (every_base or rels[e] & base):
+                    continue
+                w = targets[e]
+                for hop in range(starts[w], starts[w + 1]):
+                    x = targets[hop]
+                    if (every_hop or rels[hop] & extension) and self.marks[x] != v:
+                        _push(&graph.targets, x)
+                        self.marks[x] = <int>v
+        graph.close()
+        return graph
+
+
+cdef object _smallest(_Numbered graph):
+    """The first of ``graph``'s smallest components with a cycle, or None."""
+    cdef Py_ssize_t n = len(graph.names)
     cdef int* members = _ints(n)
     cdef int* ends = _ints(n)
-    cdef Py_ssize_t count, c, start = 0, size, best_start = 0, best_size = 0
+    cdef Py_ssize_t count, c, i, start = 0, size, best_start = 0, best_size = 0
     try:
         count = graph.components(members, ends)
         for c in range(count):

@@ -19,6 +19,8 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from glome._fast import load
@@ -85,11 +87,13 @@ class TxnGraph:
         """The subgraph induced by ``vertices``."""
         keep = set(vertices)
         sub = TxnGraph()
+        present = 0
         for v in keep:
             edges = {w: r for w, r in self.out.get(v, {}).items() if w in keep}
             sub.out[v] = edges
-            for rels in set(edges.values()):
-                sub.rels_present |= rels
+            for rels in edges.values():
+                present |= rels
+        sub.rels_present = present
         return sub
 
     def project(self, mask: int) -> Adjacency:
@@ -165,6 +169,7 @@ def cycle_existence_cases(graph: TxnGraph, connected: bool = False) -> list[dict
     cases: list[dict[str, Any]] = []
     ruled_out: set[str] = set()
     present = graph.rels_present
+    subgraphs = _graph.Subgraphs(graph.out, present)  # numbered once for every model
     seen: dict[tuple[int, int], list[int] | None] = {}
     for spec in EXISTENCE_SPECS:
         if spec.model in ruled_out:
@@ -173,9 +178,7 @@ def cycle_existence_cases(graph: TxnGraph, connected: bool = False) -> list[dict
         if key not in seen and connected and key == (present, 0) and len(graph) > 1:
             seen[key] = list(graph.out)
         if key not in seen:
-            seen[key] = _graph.smallest_cyclic_component(
-                graph.out, present, spec.base, spec.extension
-            )
+            seen[key] = subgraphs.smallest_cyclic(spec.base, spec.extension)
         smallest = seen[key]
         if smallest is None:
             continue
@@ -299,7 +302,7 @@ class LabeledComponent:
             v: [(w, label[rels]) for w, rels in sorted(graph.out[v].items())] for v in self.vertices
         }
         #: label -> how many edges carry it
-        self.label_counts = Counter(label for ws in self.edges.values() for _, label in ws)
+        self.label_counts = Counter(map(itemgetter(1), chain.from_iterable(self.edges.values())))
 
     def _check_time(self) -> None:
         if time.monotonic() > self.deadline:
