@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from glome.bench.checkers.elle import graph as g
 from glome.bench.checkers.elle import models
 from glome.bench.edn import Keyword, Seq
-from glome.bench.history import FAIL, INVOKE, OK, UNKNOWN, Op, is_client_op
+from glome.bench.history import FAIL, INFO, INVOKE, OK, UNKNOWN, Op, is_client_op
 
 #: How long the search may spend on one strongly connected component (Elle's default).
 CYCLE_SEARCH_TIMEOUT_MS = 1000
@@ -37,24 +37,35 @@ class Txns:
     by_index: dict[int, Op]
     completion: dict[int, Op]
     invocation: dict[int, Op]
+    #: ``of_type``'s lists; ``of`` fills in those of each single type as it reads the ops
     _by_types: dict[tuple[str, ...], list[Op]] = field(default_factory=dict)
     _external: dict[int, tuple[dict[Any, Any], dict[Any, Any]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, history: Iterable[Op]) -> Txns:
-        ops = [op for op in history if op.get("f") == "txn" and is_client_op(op)]
+        ops: list[Op] = []
+        by_index: dict[int, Op] = {}
+        # each of the four types, so that of_type finds even an empty one without a scan
+        by_type: dict[str, list[Op]] = {kind: [] for kind in (INVOKE, OK, FAIL, INFO)}
         completion: dict[int, Op] = {}
         invocation: dict[int, Op] = {}
         open_by_process: dict[Any, Op] = {}
-        for op in ops:
-            if op["type"] == INVOKE:
+        for op in history:
+            if op.get("f") != "txn" or not is_client_op(op):
+                continue
+            ops.append(op)
+            by_index[op["index"]] = op
+            kind = op["type"]
+            by_type.setdefault(kind, []).append(op)
+            if kind == INVOKE:
                 open_by_process[op["process"]] = op
             else:
                 start = open_by_process.pop(op["process"], None)
                 if start is not None:
                     completion[start["index"]] = op
                     invocation[op["index"]] = start
-        return cls(ops, {op["index"]: op for op in ops}, completion, invocation)
+        of_one_type: dict[tuple[str, ...], list[Op]] = {(k,): typed for k, typed in by_type.items()}
+        return cls(ops, by_index, completion, invocation, of_one_type)
 
     def of_type(self, *types: str) -> list[Op]:
         """The ops of these types, in history order (one shared list: do not change it)."""

@@ -13,8 +13,8 @@ indeterminate ones do, through their appends.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -54,22 +54,23 @@ def analyse(
     models.validate(consistency_models)
     txns = an.Txns.of(history)
     _verify(txns)
+    index = HistoryIndex.of(txns.history)
     possible = txns.of_type(OK, INFO)
-    observed = sorted_values(possible)
-    orders = AppendOrders.of(observed, possible)
+    observed = index.possible.sorted_values()
+    orders = AppendOrders.of(observed, index)
     graph = dependency_graph(possible, orders)
     cycles = an.find_cycles(
         graph, txns, consistency_models, PRIORITY, AppendExplainer(orders), cycle_search_timeout_ms
     )
-    completed = [op for op in txns.history if op["type"] != INVOKE]
+    reads = index.possible.reads
     found = {
-        "duplicate-elements": duplicate_cases(possible),
+        "duplicate-elements": duplicate_cases(possible, reads),
         "incompatible-order": incompatible_orders(observed),
         "internal": internal_cases(txns),
         "future-read": future_read_cases(txns),
-        "dirty-update": dirty_update_cases(sorted_values(txns.history), completed),
-        "G1a": g1a_cases(txns),
-        "G1b": g1b_cases(txns),
+        "dirty-update": dirty_update_cases(index.whole.orders(), index.completed_writer),
+        "G1a": g1a_cases(txns, reads),
+        "G1b": g1b_cases(txns, reads),
         "lost-update": an.lost_update_cases(txns, APPEND),
     }
     return explain.report(consistency_models, cycles, found, store, appends=True)
@@ -80,43 +81,109 @@ def _verify(txns: an.Txns) -> None:
     generator: otherwise the history cannot be analysed (unknown)."""
     appended: set[tuple[Any, Any]] = set()
     for op in txns.history:
+        invoked = op["type"] == INVOKE
         for f, k, v in op["value"] or ():
-            if f not in (READ, APPEND):
+            if f == APPEND:
+                if invoked:
+                    if (k, v) in appended:
+                        raise an.HistoryError(f"value {v!r} appended to key {k!r} multiple times!")
+                    appended.add((k, v))
+            elif f != READ:
                 raise an.HistoryError(
                     f"history contained operations other than appends or reads: {op}"
                 )
-            if f == APPEND and op["type"] == INVOKE:
-                if (k, v) in appended:
-                    raise an.HistoryError(f"value {v!r} appended to key {k!r} multiple times!")
-                appended.add((k, v))
 
 
 # --- version orders ----------------------------------------------------------
 
+#: Stands for the value of a key appended more than once (see ``Observed.appended``).
+_MANY = object()
 
-def sorted_values(ops: list[Op]) -> dict[Any, list[list[Any]]]:
-    """key -> every distinct non-empty list read, shortest first. A key appended
-    exactly once among these ops is known to have taken just that one value."""
-    seen: dict[Any, dict[tuple[Any, ...], list[Any]]] = {}
-    appends: dict[Any, list[Any]] = {}
-    for op in ops:
-        for f, k, v in op["value"]:
-            if f == READ:
-                if v:
-                    distinct = seen.get(k)
-                    if distinct is None:
-                        seen[k] = {tuple(v): v}
-                    else:
-                        distinct.setdefault(tuple(v), v)
-            elif f == APPEND:
-                appended = appends.get(k)
-                if appended is None:
-                    appends[k] = [v]
-                else:
-                    appended.append(v)
-    values = {k: list(vs.values()) for k, vs in seen.items()}
-    values.update({k: [[vs[0]]] for k, vs in appends.items() if len(vs) == 1})
-    return {k: sorted(vs, key=len) for k, vs in values.items()}
+#: key -> every distinct non-empty list read (as a tuple) -> that list, first seen first
+DistinctReads = dict[Any, dict[tuple[Any, ...], list[Any]]]
+
+
+@dataclass
+class Observed:
+    """What some ops read and appended, key by key, in the order first seen."""
+
+    reads: DistinctReads = field(default_factory=dict)
+    #: key -> the value appended, if exactly one append was seen (else ``_MANY``)
+    appended: dict[Any, Any] = field(default_factory=dict)
+
+    def _values(self) -> dict[Any, list[list[Any]]]:
+        """key -> every distinct non-empty list read. A key appended exactly once
+        is known to have taken just that one value."""
+        values = {k: list(vs.values()) for k, vs in self.reads.items()}
+        values.update({k: [[v]] for k, v in self.appended.items() if v is not _MANY})
+        return values
+
+    def sorted_values(self) -> dict[Any, list[list[Any]]]:
+        """``_values`` with each key's lists shortest first."""
+        return {k: sorted(vs, key=len) for k, vs in self._values().items()}
+
+    def orders(self) -> dict[Any, list[Any]]:
+        """key -> its append order (see ``_order_of``)."""
+        return {k: _order_of(values) for k, values in self._values().items()}
+
+
+def _order_of(values: list[list[Any]]) -> list[Any]:
+    """The longest read (of those as long, the last seen: ``sorted_values``'s
+    last, without the sorting), without repeated elements: the key's append order."""
+    longest: list[Any] = max(reversed(values), key=len)
+    return list(dict.fromkeys(longest))
+
+
+@dataclass
+class HistoryIndex:
+    """Who read and appended what, gathered in one pass over every txn op so
+    that the analyses below look values up instead of rescanning the history."""
+
+    #: by ok and info txns (those that may have taken effect)
+    possible: Observed
+    #: by every op, invocations and failed txns included
+    whole: Observed
+    #: key -> element -> index of the (last) ok or info txn that appended it
+    writer: dict[Any, dict[Any, int]]
+    #: key -> element -> the (last) completed op, failed ones included, that appended it
+    completed_writer: dict[Any, dict[Any, Op]]
+    #: key -> last element read (INITIAL: none) -> indices of the ok or info txns
+    #: whose read ended there (an info txn's unknown read, None, ends nowhere)
+    readers: dict[Any, dict[Any, list[int]]]
+
+    @classmethod
+    def of(cls, history: list[Op]) -> HistoryIndex:
+        """``history``: the txn ops, in order (``Txns.history``)."""
+        possible, whole = Observed(), Observed()
+        found = cls(possible, whole, {}, {}, {})
+        writer, completed_writer, readers = found.writer, found.completed_writer, found.readers
+        # whole's reads are possible's (shared) until an invocation or a failed txn reads
+        whole_reads: DistinctReads | None = None
+        for op in history:
+            kind = op["type"]
+            took_effect = kind in (OK, INFO)
+            for f, k, v in op["value"]:
+                if f == READ:
+                    if v:
+                        seen = tuple(v)
+                        if took_effect:
+                            possible.reads.setdefault(k, {}).setdefault(seen, v)
+                            readers.setdefault(k, {}).setdefault(v[-1], []).append(op["index"])
+                        elif whole_reads is None:  # the first read of an invocation or failed txn
+                            whole_reads = {key: dict(vs) for key, vs in possible.reads.items()}
+                        if whole_reads is not None:
+                            whole_reads.setdefault(k, {}).setdefault(seen, v)
+                    elif took_effect and (v is not None or kind == OK):
+                        readers.setdefault(k, {}).setdefault(INITIAL, []).append(op["index"])
+                elif f == APPEND:
+                    whole.appended[k] = _MANY if k in whole.appended else v
+                    if kind != INVOKE:
+                        completed_writer.setdefault(k, {})[v] = op
+                    if took_effect:
+                        possible.appended[k] = _MANY if k in possible.appended else v
+                        writer.setdefault(k, {})[v] = op["index"]
+        whole.reads = possible.reads if whole_reads is None else whole_reads
+        return found
 
 
 def _is_prefix(a: list[Any], b: list[Any]) -> bool:
@@ -134,98 +201,69 @@ def incompatible_orders(observed: dict[Any, list[list[Any]]]) -> list[dict[str, 
     return cases
 
 
-def _order_of(values: list[list[Any]]) -> list[Any]:
-    """The longest read, without repeated elements: the key's append order."""
-    return list(dict.fromkeys(values[-1]))
-
-
-def _write_index(ops: list[Op]) -> dict[Any, dict[Any, Op]]:
-    index: dict[Any, dict[Any, Op]] = {}
-    for op in ops:
-        for f, k, v in op["value"]:
-            if f == APPEND:
-                by_value = index.get(k)
-                if by_value is None:
-                    index[k] = {v: op}
-                else:
-                    by_value[v] = op
-    return index
-
-
 @dataclass
 class AppendOrders:
-    """Version orders and who appended or read what, over ok and info txns."""
+    """Who appended and read what, over ok and info txns, and which element each
+    append came right after in its key's version order."""
 
-    order: dict[Any, list[Any]]
-    position: dict[Any, dict[Any, int]]
-    writer: dict[Any, dict[Any, Op]]
-    readers: dict[Any, dict[Any, list[Op]]]
+    #: key -> element appended -> the element just before it (see ``_predecessors``)
+    before: dict[Any, dict[Any, Any]]
+    #: see ``HistoryIndex``
+    writer: dict[Any, dict[Any, int]]
+    readers: dict[Any, dict[Any, list[int]]]
 
     @classmethod
-    def of(cls, observed: dict[Any, list[list[Any]]], possible: list[Op]) -> AppendOrders:
-        order = {k: _order_of(values) for k, values in observed.items()}
-        position = {k: {v: i for i, v in enumerate(vs)} for k, vs in order.items()}
-        readers: dict[Any, dict[Any, list[Op]]] = {}
-        for op in possible:
-            for f, k, v in op["value"]:
-                if f == READ and not (op["type"] == INFO and v is None):
-                    last = v[-1] if v else INITIAL
-                    by_last = readers.get(k)
-                    if by_last is None:
-                        readers[k] = {last: [op]}
-                    elif last in by_last:
-                        by_last[last].append(op)
-                    else:
-                        by_last[last] = [op]
-        return cls(order, position, _write_index(possible), readers)
+    def of(cls, observed: dict[Any, list[list[Any]]], index: HistoryIndex) -> AppendOrders:
+        """``observed``: ``index.possible.sorted_values()``, made once for this and
+        ``incompatible_orders``."""
+        orders = {k: _order_of(values) for k, values in observed.items()}
+        before = {k: _predecessors(orders.get(k, []), vs) for k, vs in index.writer.items()}
+        return cls(before, index.writer, index.readers)
 
     def previous(self, k: Any, v: Any) -> Any:
-        """The element appended just before v (or the last one seen, if v never was)."""
-        i = self.position.get(k, {}).get(v)
-        if i is not None:
-            return self.order[k][i - 1] if i > 0 else INITIAL
-        seen = self.order.get(k)
-        return seen[-1] if seen else INITIAL
+        """The element appended just before v, which an ok or info txn appended to k."""
+        return self.before[k][v]
 
-    def appender(self, op: Op, k: Any, element: Any) -> Op | None:
-        """Who appended ``element`` to k, if not ``op`` itself (never INITIAL's)."""
-        writer = self.writer.get(k, {}).get(element)
-        return writer if writer is not None and writer["index"] != op["index"] else None
+    def appender(self, k: Any, element: Any) -> int | None:
+        """Who appended ``element`` to k (never INITIAL's)."""
+        return self.writer.get(k, {}).get(element)
 
-    def readers_ending(self, op: Op, k: Any, last: Any) -> list[Op]:
-        """Who read k up to ``last`` (INITIAL: empty), other than ``op`` itself."""
-        readers = self.readers.get(k, {}).get(last, ())
-        return [r for r in readers if r["index"] != op["index"]]
+    def readers_ending(self, k: Any, last: Any) -> Sequence[int]:
+        """Who read k up to ``last`` (INITIAL: empty)."""
+        return self.readers.get(k, {}).get(last, ())
 
-    def wr_dep(self, op: Op, k: Any, v: Any) -> Op | None:
-        """Who appended the last element this read saw, if not the reader itself."""
-        return self.appender(op, k, v[-1]) if v else None
 
-    def ww_dep(self, op: Op, k: Any, v: Any) -> Op | None:
-        """Who appended the element before this append, if not this txn itself."""
-        return self.appender(op, k, self.previous(k, v))
-
-    def rw_deps(self, op: Op, k: Any, v: Any) -> list[Op]:
-        """Who read the state just before this append (and so missed it)."""
-        return self.readers_ending(op, k, self.previous(k, v))
+def _predecessors(order: list[Any], appended: Iterable[Any]) -> dict[Any, Any]:
+    """Each appended element -> the one before it in ``order`` (INITIAL for the
+    first), or the last one of ``order`` if the element is not in it (never read)."""
+    before = {v: previous for previous, v in pairwise([INITIAL, *order])}
+    last = order[-1] if order else INITIAL
+    return {v: before.get(v, last) for v in appended}
 
 
 def dependency_graph(possible: list[Op], orders: AppendOrders) -> g.TxnGraph:
-    """ww_dep, rw_deps and wr_dep of every micro-op, each append's predecessor looked up once."""
+    """For every micro-op, the ww and rw edges from who appended and who read the
+    element before an append, and the wr edge from who appended the last element
+    a read saw; a txn's dependencies on itself are no edges. The tables are read
+    directly, rather than through AppendOrders' methods, to keep this loop fast."""
     edges: list[tuple[int, int, int]] = []
+    add = edges.append
+    befores, writers, readers = orders.before, orders.writer, orders.readers
     for op in possible:
         index = op["index"]
         for f, k, v in op["value"]:
-            if f == APPEND:
-                previous = orders.previous(k, v)
-                writer = orders.appender(op, k, previous)
-                if writer is not None:
-                    edges.append((writer["index"], index, g.WW))
-                edges += [(r["index"], index, g.RW) for r in orders.readers_ending(op, k, previous)]
+            if f == APPEND:  # k is in befores and writers: this op appended v to it
+                previous = befores[k][v]
+                writer = writers[k].get(previous)
+                if writer is not None and writer != index:
+                    add((writer, index, g.WW))
+                for reader in readers.get(k, {}).get(previous, ()):
+                    if reader != index:
+                        add((reader, index, g.RW))
             elif v:
-                writer = orders.appender(op, k, v[-1])
-                if writer is not None:
-                    edges.append((writer["index"], index, g.WR))
+                writer = writers.get(k, {}).get(v[-1])
+                if writer is not None and writer != index:
+                    add((writer, index, g.WR))
     graph = g.TxnGraph()
     graph.link_edges(edges)
     return graph
@@ -242,23 +280,19 @@ class AppendExplainer:
         self.orders = orders
 
     def explain(self, a: Op, b: Op, rel: int) -> dict[str, Any]:
+        """a and b are distinct txns of a cycle, so b's dependencies on itself
+        (which made no edge) never match a."""
+        orders, a_index = self.orders, a["index"]
         for i, (f, k, v) in enumerate(b["value"]):
-            if rel == g.WR and f == READ:
-                writer = self.orders.wr_dep(b, k, v)
-                if writer is not None and writer["index"] == a["index"]:
+            if f == READ:
+                if rel == g.WR and v and orders.appender(k, v[-1]) == a_index:
                     return self._step("wr", k, v[-1], None, a, [APPEND, k, v[-1]], i)
-            elif rel == g.WW and f == APPEND:
-                writer = self.orders.ww_dep(b, k, v)
-                if writer is not None and writer["index"] == a["index"]:
-                    previous = self.orders.previous(k, v)
+            elif f == APPEND and rel != g.WR:
+                previous = orders.previous(k, v)
+                if rel == g.WW and orders.appender(k, previous) == a_index:
                     return self._step("ww", k, previous, v, a, [APPEND, k, previous], i)
-            elif (
-                rel == g.RW
-                and f == APPEND
-                and any(r["index"] == a["index"] for r in self.orders.rw_deps(b, k, v))
-            ):
-                previous = self.orders.previous(k, v)
-                return self._step("rw", k, previous, v, a, _reads_up_to(k, previous), i)
+                if rel == g.RW and a_index in orders.readers_ending(k, previous):
+                    return self._step("rw", k, previous, v, a, _reads_up_to(k, previous), i)
         raise AssertionError(f"no {g.REL_NAMES[rel]} dependency of {b} on {a}")
 
     @staticmethod
@@ -290,8 +324,11 @@ def _reads_up_to(k: Any, previous: Any) -> Any:
 # --- anomalies found without the graph -----------------------------------------
 
 
-def duplicate_cases(possible: list[Op]) -> list[dict[str, Any]]:
-    """Reads in which an element (appended once) shows up more than once."""
+def duplicate_cases(possible: list[Op], reads: DistinctReads) -> list[dict[str, Any]]:
+    """Reads in which an element (appended once) shows up more than once. The
+    ops need a look only if one of the distinct lists read has a duplicate."""
+    if all(len(set(read)) == len(read) for by_read in reads.values() for read in by_read):
+        return []
     cases = []
     for op in possible:
         for mop in op["value"]:
@@ -339,7 +376,8 @@ def future_read_cases(txns: an.Txns) -> list[dict[str, Any]]:
                 if v:
                     reads_of.setdefault(k, []).append(mop)
                 continue
-            earliest = next((read for read in reads_of.get(k, ()) if v in read[2]), None)
+            reads = reads_of.get(k)
+            earliest = None if reads is None else next((r for r in reads if v in r[2]), None)
             if earliest is not None:
                 cases.append({"op": op, "mop": earliest, "element": v})
                 break
@@ -347,30 +385,39 @@ def future_read_cases(txns: an.Txns) -> list[dict[str, Any]]:
 
 
 def dirty_update_cases(
-    observed: dict[Any, list[list[Any]]], completed: list[Op]
+    orders: dict[Any, list[Any]], writers: dict[Any, dict[Any, Op]]
 ) -> list[dict[str, Any]]:
     """A committed append right after (a run of) appends of a failed txn."""
-    writers = _write_index(completed)
     cases = []
-    for k, values in observed.items():
-        earlier: dict[str, Any] = {"type": OK}
-        span: list[Any] = []
-        for v in _order_of(values):
-            later = writers.get(k, {}).get(v)
+    for k, order in orders.items():
+        written = writers.get(k, {})
+        earlier: Op | None = None  # the last appender not skipped (none yet: taken as ok)
+        earlier_type, start = OK, 0  # and where its element is: a case's values start there
+        for i, v in enumerate(order):
+            later = written.get(v)
             if later is None:
                 raise an.HistoryError(f"No transaction wrote {k!r} {v!r}")
-            span = [*span, v]
-            if later["type"] == INFO or (earlier["type"] == FAIL and later["type"] == FAIL):
+            later_type = later["type"]
+            if later_type == INFO or (earlier_type == FAIL and later_type == FAIL):
                 continue
-            if earlier["type"] == FAIL and later["type"] == OK:
-                cases.append({"key": k, "values": span, "txns": [earlier, "...", later]})
-            earlier, span = later, [v]
+            if earlier_type == FAIL and later_type == OK:
+                cases.append(
+                    {"key": k, "values": order[start : i + 1], "txns": [earlier, "...", later]}
+                )
+            earlier, earlier_type, start = later, later_type, i
     return cases
 
 
-def g1a_cases(txns: an.Txns) -> list[dict[str, Any]]:
-    """Committed reads containing an element only a failed txn appended."""
+def g1a_cases(txns: an.Txns, reads: DistinctReads) -> list[dict[str, Any]]:
+    """Committed reads containing an element only a failed txn appended. The
+    ops need a look only if one of the distinct lists read has such an element."""
     failed = an.failed_writes(txns, APPEND)
+    if all(
+        by_value.keys().isdisjoint(read)
+        for k, by_value in failed.items()
+        for read in reads.get(k, ())
+    ):
+        return []
     cases = []
     for op in txns.of_type(OK):
         for mop in op["value"]:
@@ -391,9 +438,14 @@ def g1a_cases(txns: an.Txns) -> list[dict[str, Any]]:
     return cases
 
 
-def g1b_cases(txns: an.Txns) -> list[dict[str, Any]]:
-    """Committed reads ending in an append its txn followed with another append to the key."""
+def g1b_cases(txns: an.Txns, reads: DistinctReads) -> list[dict[str, Any]]:
+    """Committed reads ending in an append its txn followed with another append
+    to the key. The ops need a look only if one of the distinct lists read ends so."""
     intermediate = an.intermediate_writes(txns, APPEND)
+    if not any(
+        read[-1] in by_value for k, by_value in intermediate.items() for read in reads.get(k, ())
+    ):
+        return []
     cases = []
     for op in txns.of_type(OK):
         for mop in op["value"]:
