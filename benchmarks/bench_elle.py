@@ -4,8 +4,9 @@
 Run with pytest-benchmark (compiled core, or the pure twin under
 GLOME_NO_EXTENSIONS=1):
     python -m pytest benchmarks/bench_elle.py --benchmark-enable
-or as a script that prints both backends side by side, one line per case:
-    python benchmarks/bench_elle.py [TXNS ...]
+or as a script that prints both backends side by side, one line per case, each
+time the median of --repeat runs (the least and the most of them beside it):
+    python benchmarks/bench_elle.py [TXNS ...] [--repeat 3]
 
 Targets, compiled core on a quiet machine: 20,000 transactions decided in
 under 0.5 s and 100,000 in under 3 s, by either checker. Histories come from
@@ -18,6 +19,8 @@ strict-serializable, and read-committed and read-uncommitted (6b, 6c).
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -91,31 +94,37 @@ def on_backend(
         return timed(check, history, model)
 
 
-def main(sizes: list[int]) -> None:
+def main(sizes: list[int], repeat: int) -> None:
     backends = {"compiled": load_compiled("graph"), "pure": load_pure("graph")}
     print(f"{'txns':>7} {'workload':12} {'store':13} {'model':20} {'compiled':>9} {'pure':>7}")
     for txns in sizes:
         for workload, store, model in CASES:
             history = recorded(txns, workload, store)
-            seconds = {}
+            seconds: dict[str, list[float]] = {name: [] for name in backends}
             results = []
-            for name, backend in backends.items():
-                seconds[name], result = on_backend(backend, CHECKERS[workload], history, model)
-                results.append(result)
+            for _ in range(repeat):
+                for name, backend in backends.items():
+                    elapsed, result = on_backend(backend, CHECKERS[workload], history, model)
+                    seconds[name].append(elapsed)
+                    results.append(result)
             assert all(r == results[0] for r in results), "the backends disagree"
             found = {
                 t: len(v) if isinstance(v, list) else v
                 for t, v in (results[0].get("anomalies") or {}).items()
             }
+            compiled, pure = (statistics.median(seconds[name]) for name in backends)
             target = TARGET_SECONDS.get(txns)
-            verdict = (
-                "" if target is None else ("  ok " if seconds["compiled"] <= target else " SLOW")
-            )
+            verdict = "" if target is None else ("  ok " if compiled <= target else " SLOW")
+            spread = f"[{min(seconds['compiled']):.2f}-{max(seconds['compiled']):.2f}]"
             print(
-                f"{txns:7} {workload:12} {store:13} {model:20} {seconds['compiled']:8.2f}s "
-                f"{seconds['pure']:6.2f}s{verdict}  valid?={results[0]['valid?']}  {found}"
+                f"{txns:7} {workload:12} {store:13} {model:20} {compiled:8.2f}s "
+                f"{pure:6.2f}s{verdict} {spread}  valid?={results[0]['valid?']}  {found}"
             )
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or list(SIZES))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("--repeat", type=int, default=3)
+    arguments = parser.parse_args()
+    main(arguments.sizes, arguments.repeat)
