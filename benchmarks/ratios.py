@@ -133,7 +133,7 @@ PROBES = [
     Probe("node-core", node_core, rounds=50, floor=1.8, measured=2.62),
     Probe("bitset-union", gossip_bitset, rounds=50, floor=20.0, measured=79.04),
     Probe("linear-search", linear_search, rounds=3, floor=2.5, measured=4.35),
-    Probe("elle-graph", elle_graph, rounds=3, floor=1.05, measured=1.31),
+    Probe("elle-graph", elle_graph, rounds=3, floor=1.2, measured=1.51),
     Probe("kafka-orders", kafka_orders, rounds=3, floor=1.2, measured=1.54),
     Probe("set-full", set_full, rounds=3, floor=5.0, measured=9.4),
     Probe("history-writer", history_writer, rounds=3, floor=1.5, measured=2.33),
