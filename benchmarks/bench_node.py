@@ -52,10 +52,13 @@ def backend_module(name: str):
         pytest.skip(f"compiled core not built: {exc}")
 
 
+@pytest.mark.parametrize("mirrored", [False, True], ids=["handler", "mirror"])
 @pytest.mark.parametrize("backend_name", ["compiled", "pure"])
-def test_echo_chunk(benchmark, backend_name):
+def test_echo_chunk(benchmark, backend_name, mirrored):
     core = echo_core(backend_module(backend_name))
-    benchmark.group = "node core: 1,000 echo requests per round"
+    if mirrored:
+        core.mirror("echo", "echo_ok", ("echo",))
+    benchmark.group = f"node core: 1,000 {'mirrored ' if mirrored else ''}echo requests per round"
 
     def one_round() -> bytes:
         core.feed(CHUNK)
@@ -63,19 +66,6 @@ def test_echo_chunk(benchmark, backend_name):
 
     output = benchmark(one_round)
     assert output.count(b"\n") == MESSAGES_PER_ROUND
-
-
-@pytest.mark.parametrize("backend_name", ["compiled", "pure"])
-def test_mirrored_echo_chunk(benchmark, backend_name):
-    core = echo_core(backend_module(backend_name))
-    core.mirror("echo", "echo_ok", ("echo",))
-    benchmark.group = "node core: 1,000 mirrored echo requests per round"
-
-    def one_round() -> bytes:
-        core.feed(CHUNK)
-        return core.take_output()
-
-    output = benchmark(one_round)
     assert output.count(b'"type":"echo_ok"') == MESSAGES_PER_ROUND
 
 

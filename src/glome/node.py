@@ -244,6 +244,12 @@ class Timer:
         self.cancelled = True
 
 
+def _refuse_init(message_type: str) -> None:
+    """init belongs to the runtime: no handler or mirror may take it."""
+    if message_type == "init":
+        raise ValueError("the runtime answers init itself; use node.on_init to set up")
+
+
 def envelope_problem(msg: Any) -> str | None:
     """Why ``msg`` is not a well-formed Maelstrom message, or None."""
     if not isinstance(msg, dict):
@@ -304,8 +310,7 @@ class Node:
 
     def on(self, message_type: str) -> Callable[[H], H]:
         """Decorator: handle messages whose ``body.type`` is ``message_type``."""
-        if message_type == "init":
-            raise ValueError("the runtime answers init itself; use node.on_init to set up")
+        _refuse_init(message_type)
 
         def register(handler: H) -> H:
             if inspect.iscoroutinefunction(handler):
@@ -323,8 +328,7 @@ class Node:
         ``reply_type`` and ``msg_id`` left out (a request without a ``required`` key is
         malformed): an echo declared rather than written as a handler, so that the
         compiled core answers it without decoding it."""
-        if message_type == "init":
-            raise ValueError("the runtime answers init itself")
+        _refuse_init(message_type)
         self._async_handlers.pop(message_type, None)
         self._core.mirror(message_type, reply_type, required)
 

@@ -288,9 +288,9 @@ cdef class Subgraphs:
         graph.names = full.names
         for v in range(full.roots.size):
             _push(&graph.roots, full.roots.items[v])
-        if extension and self.marks == NULL:
-            self.marks = _ints(count)
         if extension:
+            if self.marks == NULL:
+                self.marks = _ints(count)
             for v in range(count):
                 self.marks[v] = -1
         for v in range(count):

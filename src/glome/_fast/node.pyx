@@ -646,11 +646,9 @@ cdef class Core:
         if type_index < 0 or id_index < 0 or data[key_end[type_index] + 2] != 34:
             return 0
         for index in range(count):
+            size = key_end[index] - key_start[index]
             for other in range(index):
-                size = key_end[index] - key_start[index]
-                if key_end[other] - key_start[other] == size and memcmp(
-                    data + key_start[index], data + key_start[other], size
-                ) == 0:
+                if _is_key(data, key_start[other], key_end[other], data + key_start[index], size):
                     return 0  # orjson keeps the last of repeated keys
         handler = self.handlers.get(
             self._text(

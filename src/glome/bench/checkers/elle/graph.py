@@ -59,20 +59,12 @@ class TxnGraph:
         self.rels_present = 0
 
     def link(self, a: int, b: int, rel: int) -> None:
-        """Adds rel to a -> b. A self-edge only registers the vertex (Elle drops them)."""
-        out = self.out
-        edges = out.get(a)
-        if edges is None:
-            edges = out[a] = {}
-        if a == b:
-            return
-        edges[b] = edges.get(b, 0) | rel
-        if b not in out:
-            out[b] = {}
-        self.rels_present |= rel
+        """Adds rel to a -> b (see ``link_edges``)."""
+        self.link_edges(((a, b, rel),))
 
     def link_edges(self, edges: Iterable[tuple[int, int, int]]) -> None:
-        """``link(a, b, rel)`` for every (a, b, rel), in order."""
+        """Adds rel to a -> b for every (a, b, rel), in order. A self-edge only
+        registers the vertex (Elle drops them)."""
         self.rels_present |= _graph.link_edges(self.out, edges)
 
     def link_realtime(self, kinds: Sequence[int], txns: Sequence[int]) -> None:
