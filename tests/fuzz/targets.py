@@ -178,14 +178,36 @@ def run_node(
     return node, node._core.take_output()
 
 
+def answers_without_ids(stream: bytes, line_limit: int) -> Counter[str]:
+    """Sender -> how many of its messages carry neither ``msg_id`` nor ``in_reply_to``:
+    a handler's reply to one goes back without ``in_reply_to`` (docs/node.md §2.1), so
+    each may draw one such message to its sender."""
+    senders: Counter[str] = Counter()
+    for line in stream.split(b"\n"):
+        if len(line) > line_limit:
+            continue
+        try:
+            msg = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        body = msg.get("body") if type(msg) is dict else None
+        src = msg.get("src") if type(msg) is dict else None
+        if type(body) is dict and type(src) is str and not {"msg_id", "in_reply_to"} & body.keys():
+            senders[src] += 1
+    return senders
+
+
 def check_node(core: ModuleType, chunks: list[bytes], line_limit: int | None = None) -> bytes:
     """Every output line is an envelope the bench accepts, from the node, and every
-    request the node can attribute is answered exactly once; the RPC table holds only
-    what ``ask`` and ``kv`` requests opened. Returns the output."""
+    request the node can attribute is answered exactly once; a message without
+    ``in_reply_to`` is an RPC to a peer or lin-kv, or the answer to a message that
+    had no ``msg_id``; the RPC table holds only what ``ask`` and ``kv`` requests
+    opened. Returns the output."""
     node, output = run_node(core, chunks, line_limit)
     stream = b"".join(chunks)
     assert output == b"" or output.endswith(b"\n"), output[-200:]
     replies: Counter[tuple[str, int]] = Counter()
+    without_ids: Counter[str] = Counter()
     rpcs = 2 * stream.count(b"ask") + stream.count(b"kv")  # each in every such request
     for line in output.splitlines():
         src, dest, body = parse_line(node._core.node_id or "?", line)
@@ -193,8 +215,11 @@ def check_node(core: ModuleType, chunks: list[bytes], line_limit: int | None = N
         assert type(body.get("type")) is str, line
         if "in_reply_to" in body:
             replies[dest, body["in_reply_to"]] += 1
-        else:
-            assert (dest, body["type"]) in ((PEER, "question"), (LIN_KV, "read")), line
+        elif (dest, body["type"]) not in ((PEER, "question"), (LIN_KV, "read")):
+            without_ids[dest] += 1
+    allowed = answers_without_ids(stream, node._core.line_limit)
+    for dest, count in without_ids.items():
+        assert count <= allowed[dest], (dest, count, allowed[dest], output[-500:])
     must, may = expected_replies(stream, node._core.line_limit)
     for key, count in must.items():
         assert replies[key] >= count, (key, count, replies[key], output[-500:])

@@ -66,6 +66,15 @@ def test_any_stream_gets_envelopes_and_its_answers(core, inputs) -> None:
     inputs.report(RUNTIME_EXAMPLES)
 
 
+def test_a_message_without_msg_id_is_answered_once_without_in_reply_to(core) -> None:
+    """What the fuzzer once found the oracle missing: a handler's reply to a message
+    that had no ``msg_id`` goes back without ``in_reply_to`` (docs/node.md §2.1), and
+    the oracle takes it as that message's answer, one and no more."""
+    echo = {"src": "c1", "dest": "n0", "body": {"type": "echo", "echo": None}}
+    output = check_node(core, [orjson.dumps(echo) + b"\n"])
+    assert output == b'{"src":"n0","dest":"c1","body":{"type":"echo_ok","echo":null}}\n'
+
+
 @pytest.mark.timeout(budget.seconds(120))
 def test_backends_write_the_same_bytes(inputs) -> None:
     require_compiled()
